@@ -1,0 +1,127 @@
+"""picset's Chalice app: routes and event handlers only.
+
+Each handler parses its input, calls one `chalicelib` function, and maps domain errors
+to HTTP in one place (`_error_response`). Clients are created lazily so tests can swap
+them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+from chalice import Chalice, Response
+from chalice.app import S3Event
+
+from chalicelib import aws, images, keys, render, tickets
+from chalicelib.errors import RequestError, Unauthorized
+from chalicelib.processor import Processor
+from chalicelib.settings import Settings
+from chalicelib.storage import S3Storage, Storage
+from chalicelib.web import base_url
+
+SETTINGS = Settings.from_env(os.environ)
+
+app = Chalice(app_name="picset")
+app.log.setLevel(logging.INFO)
+logging.getLogger("picset").setLevel(logging.INFO)
+
+_clients: dict[str, Any] = {}
+
+
+def get_s3() -> Any:
+    if "s3" not in _clients:
+        _clients["s3"] = aws.client("s3", SETTINGS)
+    return _clients["s3"]
+
+
+def get_storage() -> Storage:
+    return S3Storage(get_s3(), SETTINGS.bucket)
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(
+        body=json.dumps(body),
+        status_code=status,
+        headers={"Content-Type": "application/json", "Cache-Control": "no-store"},
+    )
+
+
+def _html(body: str, status: int = 200) -> Response:
+    return Response(
+        body=body,
+        status_code=status,
+        headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
+    )
+
+
+def _error_response(error: RequestError) -> Response:
+    return _json({"error": {"code": error.code, "message": error.message}}, error.status)
+
+
+def _root() -> str:
+    request = app.current_request
+    assert request is not None
+    return base_url(request.headers, request.context)
+
+
+@app.route("/", methods=["GET"])
+def upload_page() -> Response:
+    return _html(render.render("upload.html", accept=",".join(tickets.ALLOWED_TYPES)))
+
+
+@app.route("/api/uploads", methods=["POST"], content_types=["application/json"])
+def create_upload() -> Response:
+    request = app.current_request
+    assert request is not None
+    try:
+        if SETTINGS.api_key and request.headers.get("x-api-key") != SETTINGS.api_key:
+            raise Unauthorized()
+        try:
+            body = json.loads(request.raw_body or b"")
+        except ValueError:
+            raise RequestError("bad_json", "The request body is not valid JSON.") from None
+        ticket_request = tickets.parse_request(body, SETTINGS)
+    except RequestError as error:
+        return _error_response(error)
+    image_id = keys.new_image_id()
+    ticket = tickets.issue_ticket(get_s3(), SETTINGS, ticket_request, image_id)
+    root = _root()
+    ticket["status_url"] = f"{root}api/images/{image_id}"
+    ticket["page_url"] = f"{root}images/{image_id}"
+    return _json(ticket, 201)
+
+
+@app.route("/api/images/{image_id}", methods=["GET"])
+def image_status(image_id: str) -> Response:
+    try:
+        state = images.lookup(get_storage(), image_id)
+    except RequestError as error:
+        return _error_response(error)
+    if state.manifest is None:
+        return _json({"id": image_id, "status": state.status}, 202)
+    return _json(state.manifest.to_dict())
+
+
+@app.route("/images/{image_id}", methods=["GET"])
+def image_page(image_id: str) -> Response:
+    home = "../"
+    try:
+        state = images.lookup(get_storage(), image_id)
+    except RequestError:
+        return _html(render.render("not_found.html", home_url=home), 404)
+    manifest = state.manifest
+    if manifest is None:
+        return _html(render.render("processing.html", home_url=home))
+    if not manifest.is_ready:
+        return _html(render.render("failed.html", manifest=manifest, home_url=home))
+    markup = render.picture_markup(manifest, SETTINGS.variant_base_url)
+    return _html(render.render("image.html", manifest=manifest, markup=markup, home_url=home))
+
+
+@app.on_s3_event(bucket=SETTINGS.bucket, events=["s3:ObjectCreated:*"], prefix=keys.UPLOAD_PREFIX)
+def resize_upload(event: S3Event) -> None:
+    """The resize function: every record of the event, through the one processor."""
+    Processor(get_storage(), SETTINGS).handle_event(event.to_dict())

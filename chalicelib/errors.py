@@ -1,0 +1,89 @@
+"""The domain's one exception hierarchy.
+
+Every way an upload can fail has a stable `code` (it ends up in the manifest and in the
+API) and a `message` fit for the person who uploaded the file. Internal detail (what a
+decoder said, a stack trace) goes in `detail`, which is logged but never shown, so a
+hostile file cannot make the page echo decoder internals.
+"""
+
+from __future__ import annotations
+
+
+class PicsetError(Exception):
+    """Base of every expected failure; subclasses fix `code` and the default message."""
+
+    code = "internal"
+    message = "Something went wrong while processing this image. Please try again."
+
+    def __init__(self, message: str | None = None, *, detail: str = "") -> None:
+        if message is not None:
+            self.message = message
+        self.detail = detail
+        super().__init__(f"{self.code}: {self.message}" + (f" ({detail})" if detail else ""))
+
+
+class UnsupportedFormat(PicsetError):
+    code = "unsupported_format"
+    message = (
+        "This file is not an image picset can read. Upload a JPEG, PNG, WebP, AVIF, "
+        "HEIC/HEIF, GIF or TIFF file."
+    )
+
+
+class TooLarge(PicsetError):
+    code = "too_large"
+    message = "This file is larger than the upload limit."
+
+
+class TooManyPixels(PicsetError):
+    code = "too_many_pixels"
+    message = "This image has too many pixels to process. Upload a smaller image."
+
+
+class Corrupt(PicsetError):
+    code = "corrupt"
+    message = "This image file is damaged or incomplete and cannot be read."
+
+
+class EmptyFile(PicsetError):
+    code = "empty"
+    message = "This file is empty."
+
+
+class ProcessingFailed(PicsetError):
+    code = "internal"
+    message = "Processing this image kept failing. Please try uploading it again."
+
+
+#: Every code a manifest may carry, with what it means; the README's table mirrors it.
+ERROR_CODES: dict[str, str] = {
+    cls.code: cls.message
+    for cls in (UnsupportedFormat, TooLarge, TooManyPixels, Corrupt, EmptyFile, ProcessingFailed)
+}
+
+
+class RequestError(Exception):
+    """A bad API request: carries the HTTP status, a stable code and a message."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class NotFound(RequestError):
+    status = 404
+
+    def __init__(self, message: str = "No image with that id.") -> None:
+        super().__init__("not_found", message)
+
+
+class Unauthorized(RequestError):
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("unauthorized", "A valid API key is required (x-api-key header).")

@@ -1,0 +1,118 @@
+"""The manifest: the contract between the resize side and the view side.
+
+`images/<id>/manifest.json` is written last, after every variant, so its presence means
+the image is finished (ready or failed). Pages and the API render from it alone, never
+from listing the bucket. Pure data and (de)serialisation: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+VERSION = 1
+READY = "ready"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Variant:
+    format: str
+    width: int
+    height: int
+    key: str
+    bytes: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Source:
+    etag: str
+    bytes: int
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    filename: str = ""
+    frames: int = 1
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    id: str
+    status: str
+    source: Source
+    created_at: str
+    processing_ms: int = 0
+    width: int | None = None
+    height: int | None = None
+    alt: str | None = None
+    placeholder: str | None = None
+    color: str | None = None
+    has_alpha: bool = False
+    animated: bool = False
+    notes: list[str] = field(default_factory=list)
+    variants: list[Variant] = field(default_factory=list)
+    error: ErrorInfo | None = None
+    steps_ms: dict[str, float] = field(default_factory=dict)
+    version: int = VERSION
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == READY
+
+    def variants_of(self, fmt: str) -> list[Variant]:
+        """This format's variants, narrowest first."""
+        return sorted((v for v in self.variants if v.format == fmt), key=lambda v: v.width)
+
+    @property
+    def formats(self) -> list[str]:
+        seen: list[str] = []
+        for variant in self.variants:
+            if variant.format not in seen:
+                seen.append(variant.format)
+        return seen
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True).encode()
+
+
+def from_dict(data: dict[str, Any]) -> Manifest:
+    """Parse a manifest dict; raises ValueError on another version or a missing field."""
+    if data.get("version") != VERSION:
+        raise ValueError(f"unsupported manifest version {data.get('version')!r}")
+    try:
+        error = data.get("error")
+        return Manifest(
+            id=data["id"],
+            status=data["status"],
+            source=Source(**data["source"]),
+            created_at=data["created_at"],
+            processing_ms=int(data.get("processing_ms", 0)),
+            width=data.get("width"),
+            height=data.get("height"),
+            alt=data.get("alt"),
+            placeholder=data.get("placeholder"),
+            color=data.get("color"),
+            has_alpha=bool(data.get("has_alpha", False)),
+            animated=bool(data.get("animated", False)),
+            notes=list(data.get("notes", [])),
+            variants=[Variant(**v) for v in data.get("variants", [])],
+            error=ErrorInfo(**error) if error else None,
+            steps_ms=dict(data.get("steps_ms", {})),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"malformed manifest: {exc}") from exc
+
+
+def from_json(raw: bytes) -> Manifest:
+    return from_dict(json.loads(raw))

@@ -1,0 +1,93 @@
+"""The one object every pipeline step reads and writes.
+
+Steps take a `Context` and fill in their part; nothing else is passed between them, so
+the order of steps is written in one place (`runner.STEPS`) and each step can be tested
+with a hand-made context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from ..settings import Settings
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the pipeline needs from the settings, and nothing about AWS."""
+
+    widths: tuple[int, ...] = (320, 640, 960, 1280, 1920, 2560)
+    formats: tuple[str, ...] = ("avif", "webp", "jpeg")
+    avif_quality: int = 50
+    avif_speed: int = 8
+    webp_quality: int = 75
+    webp_method: int = 4
+    jpeg_quality: int = 80
+    max_bytes: int = 40 * 1024 * 1024
+    max_pixels: int = 100_000_000
+    max_frames: int = 200
+    threads: int = 0  # 0: one per CPU
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Options:
+        return cls(
+            widths=settings.sorted_widths,
+            formats=settings.formats,
+            avif_quality=settings.avif_quality,
+            avif_speed=settings.avif_speed,
+            webp_quality=settings.webp_quality,
+            webp_method=settings.webp_method,
+            jpeg_quality=settings.jpeg_quality,
+            max_bytes=settings.max_upload_bytes,
+            max_pixels=settings.max_pixels,
+            max_frames=settings.max_frames,
+        )
+
+
+@dataclass(frozen=True)
+class Output:
+    """One encoded variant, ready to store."""
+
+    format: str
+    width: int
+    height: int
+    body: bytes
+    content_type: str
+
+
+@dataclass
+class Context:
+    data: bytes
+    options: Options = field(default_factory=Options)
+    # sniff
+    format: str | None = None
+    # guard (from the header, before any full decode)
+    header: Image.Image | None = None
+    source_width: int = 0
+    source_height: int = 0
+    orientation: int = 1
+    frames: int = 1
+    # plan: output widths, largest last; display size after orientation
+    display_width: int = 0
+    display_height: int = 0
+    widths: list[int] = field(default_factory=list)
+    # decode / orient / colour
+    image: Image.Image | None = None
+    animation: list[Image.Image] = field(default_factory=list)
+    durations: list[int] = field(default_factory=list)
+    has_alpha: bool = False
+    # resize: width -> image, widest first
+    resized: dict[int, Image.Image] = field(default_factory=dict)
+    # encode
+    outputs: list[Output] = field(default_factory=list)
+    # describe
+    placeholder: str | None = None
+    color: str | None = None
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def animated(self) -> bool:
+        return len(self.animation) > 1

@@ -1,0 +1,44 @@
+"""The pipeline's order, written once, and the one loop that runs and times it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .colour import colour
+from .context import Context
+from .decode import decode
+from .describe import describe
+from .encode import encode
+from .guard import guard
+from .orient import orient
+from .plan import plan
+from .resize import resize
+from .sniff import sniff
+
+Step = Callable[[Context], None]
+
+#: plan comes before decode (not after colour) because decode needs the widest
+#: planned width to choose its scale; planning needs only the header.
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("sniff", sniff),
+    ("guard", guard),
+    ("plan", plan),
+    ("decode", decode),
+    ("orient", orient),
+    ("colour", colour),
+    ("resize", resize),
+    ("describe", describe),
+    ("encode", encode),
+)
+
+
+def run(ctx: Context, steps: tuple[tuple[str, Step], ...] = STEPS) -> Context:
+    """Run each step in order, recording its wall time in `ctx.timings` (ms)."""
+    for name, step in steps:
+        started = time.perf_counter()
+        try:
+            step(ctx)
+        finally:
+            ctx.timings[name] = round((time.perf_counter() - started) * 1000, 1)
+    return ctx

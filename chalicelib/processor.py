@@ -1,0 +1,262 @@
+"""Processing one uploaded original: read it, run the pipeline, write variants, then the
+manifest, last.
+
+This is everything the resize function does, behind `Storage`, so the Lambda, the local
+worker, the CLI's `reprocess` and the tests all share it. Bad input never raises: it
+ends as a `failed` manifest with a code and a message. Work is idempotent: an event for an
+original whose manifest already names its ETag does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from . import keys, pipeline
+from .errors import PicsetError, TooLarge
+from .manifest import FAILED, READY, ErrorInfo, Manifest, Source, Variant, from_json
+from .settings import Settings
+from .storage import ObjectInfo, Storage
+from .tickets import decode_meta
+
+log = logging.getLogger("picset.resize")
+
+VARIANT_CACHE_CONTROL = "public, max-age=31536000, immutable"
+MANIFEST_CACHE_CONTROL = "no-cache"
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    """One S3 ObjectCreated record, its key decoded."""
+
+    key: str
+    size: int | None = None
+
+
+@dataclass
+class Outcome:
+    key: str
+    status: str  # ready | failed | skipped | missing | ignored
+    image_id: str | None = None
+    manifest: Manifest | None = None
+    detail: str = ""
+    bytes_written: dict[str, int] = field(default_factory=dict)
+
+
+def s3_records(event: dict[str, Any]) -> list[UploadRecord]:
+    """The object records of an S3 event (skipping moto's and S3's `s3:TestEvent`)."""
+    records = []
+    for record in event.get("Records", []) or []:
+        obj = (record.get("s3") or {}).get("object") or {}
+        if "key" not in obj:
+            continue
+        size = obj.get("size")
+        records.append(
+            UploadRecord(keys.decode_event_key(obj["key"]), int(size) if size is not None else None)
+        )
+    return records
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_manifest(storage: Storage, image_id: str) -> Manifest | None:
+    found = storage.get(keys.manifest_key(image_id))
+    if found is None:
+        return None
+    try:
+        return from_json(found[1])
+    except ValueError:
+        log.warning("unreadable manifest for %s; it will be rewritten", image_id)
+        return None
+
+
+class Processor:
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        *,
+        now: Callable[[], datetime] = utc_now,
+        force: bool = False,
+    ) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.options = pipeline.Options.from_settings(settings)
+        self.now = now
+        self.force = force
+
+    def handle_event(self, event: dict[str, Any]) -> list[Outcome]:
+        return [self.process(record) for record in s3_records(event)]
+
+    def process(self, record: UploadRecord) -> Outcome:
+        outcome = self._process(record)
+        self._log(outcome)
+        return outcome
+
+    def _process(self, record: UploadRecord) -> Outcome:
+        image_id = keys.id_from_upload_key(record.key)
+        if image_id is None:
+            return Outcome(record.key, "ignored", detail="not an uploads/<id> key")
+        info = self.storage.head(record.key)
+        if info is None:
+            return Outcome(record.key, "missing", image_id, detail="original not found")
+        existing = load_manifest(self.storage, image_id)
+        if existing and existing.source.etag == info.etag and not self.force:
+            return Outcome(record.key, "skipped", image_id, existing, "already processed")
+        started = time.perf_counter()
+        source = Source(
+            etag=info.etag,
+            bytes=info.size,
+            filename=decode_meta(info.metadata.get("filename")) or "",
+        )
+        alt = decode_meta(info.metadata.get("alt"))
+        written: dict[str, int] = {}
+        try:
+            ctx = self._run(record, info)
+            if ctx is None:
+                return Outcome(record.key, "missing", image_id, detail="original vanished")
+            variants = self._write_variants(image_id, ctx.outputs, written)
+            manifest = Manifest(
+                id=image_id,
+                status=READY,
+                source=Source(
+                    etag=info.etag,
+                    bytes=info.size,
+                    format=ctx.format,
+                    width=ctx.source_width,
+                    height=ctx.source_height,
+                    filename=source.filename,
+                    frames=ctx.frames,
+                ),
+                created_at=self.now().isoformat(),
+                processing_ms=_ms_since(started),
+                width=ctx.display_width,
+                height=ctx.display_height,
+                alt=alt,
+                placeholder=ctx.placeholder,
+                color=ctx.color,
+                has_alpha=ctx.has_alpha,
+                animated=ctx.animated,
+                notes=list(ctx.notes),
+                variants=variants,
+                steps_ms=dict(ctx.timings),
+            )
+        except PicsetError as exc:
+            manifest = self.failed_manifest(image_id, source, exc, started, alt)
+            self._save_manifest(manifest)
+            return Outcome(record.key, FAILED, image_id, manifest, exc.detail, written)
+        self._save_manifest(manifest)
+        self._remove_stale(image_id, manifest)
+        return Outcome(record.key, READY, image_id, manifest, "", written)
+
+    def failed_manifest(
+        self,
+        image_id: str,
+        source: Source,
+        error: PicsetError,
+        started: float,
+        alt: str | None = None,
+    ) -> Manifest:
+        return Manifest(
+            id=image_id,
+            status=FAILED,
+            source=source,
+            created_at=self.now().isoformat(),
+            processing_ms=_ms_since(started),
+            alt=alt,
+            error=ErrorInfo(error.code, error.message),
+        )
+
+    def _run(self, record: UploadRecord, info: ObjectInfo) -> pipeline.Context | None:
+        # The ticket's policy caps the size, but emulators and misconfigured buckets do
+        # not enforce it: check the event's size and the object's own before reading.
+        cap = self.settings.max_upload_bytes
+        declared = max(info.size, record.size or 0)
+        if declared > cap:
+            raise TooLarge(f"This file is {declared:,} bytes; the limit is {cap:,} bytes.")
+        found = self.storage.get(record.key)
+        if found is None:
+            return None
+        ctx = pipeline.Context(data=found[1], options=self.options)
+        return pipeline.run(ctx)
+
+    def _write_variants(
+        self, image_id: str, outputs: list[pipeline.Output], written: dict[str, int]
+    ) -> list[Variant]:
+        variants = [
+            Variant(
+                format=out.format,
+                width=out.width,
+                height=out.height,
+                key=keys.variant_key(image_id, out.width, out.format),
+                bytes=len(out.body),
+                content_type=out.content_type,
+            )
+            for out in outputs
+        ]
+
+        def put(pair: tuple[Variant, pipeline.Output]) -> None:
+            variant, out = pair
+            self.storage.put(
+                variant.key,
+                out.body,
+                content_type=variant.content_type,
+                cache_control=VARIANT_CACHE_CONTROL,
+            )
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(put, zip(variants, outputs, strict=True)))
+        for variant in variants:
+            written[variant.format] = written.get(variant.format, 0) + variant.bytes
+        return variants
+
+    def _save_manifest(self, manifest: Manifest) -> None:
+        self.storage.put(
+            keys.manifest_key(manifest.id),
+            manifest.to_json(),
+            content_type="application/json",
+            cache_control=MANIFEST_CACHE_CONTROL,
+        )
+
+    def _remove_stale(self, image_id: str, manifest: Manifest) -> None:
+        """After a reprocess with other widths or formats, drop what the manifest no
+        longer names (only after the new manifest is in place)."""
+        keep = {v.key for v in manifest.variants} | {keys.manifest_key(image_id)}
+        stale = [k for k in self.storage.list_keys(keys.image_prefix(image_id)) if k not in keep]
+        if stale:
+            self.storage.delete(stale)
+
+    def _log(self, outcome: Outcome) -> None:
+        manifest = outcome.manifest
+        line: dict[str, Any] = {
+            "event": "picset.resize",
+            "key": outcome.key,
+            "id": outcome.image_id,
+            "outcome": outcome.status,
+        }
+        if manifest is not None:
+            line.update(
+                error_code=manifest.error.code if manifest.error else None,
+                source_format=manifest.source.format,
+                source_bytes=manifest.source.bytes,
+                source_size=[manifest.source.width, manifest.source.height],
+                processing_ms=manifest.processing_ms,
+                steps_ms=manifest.steps_ms,
+                bytes_written=outcome.bytes_written,
+            )
+        if outcome.detail:
+            line["detail"] = outcome.detail
+        if self.settings.log_json:
+            log.info(json.dumps(line, sort_keys=True))
+
+
+def _ms_since(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)

@@ -1,0 +1,120 @@
+"""HTML from manifests: the `<picture>` markup and the app's pages, through jinja2.
+
+Markup is generated from the manifest alone (never from listing the bucket), with
+autoescaping on, so a hostile file name or alt text is always shown as text. The
+functions here are pure: the same manifest and base URL give the same HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from .manifest import Manifest, Variant
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+#: The page's main column is at most 960 CSS px wide with 16 px margins on each side.
+PAGE_SIZES = "(min-width: 992px) 960px, calc(100vw - 32px)"
+
+MODERN_TYPES = {"avif": "image/avif", "webp": "image/webp"}
+
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    type: str
+    srcset: str
+
+
+@dataclass(frozen=True)
+class Picture:
+    sources: list[Source]
+    src: str
+    srcset: str
+    width: int
+    height: int
+    alt: str
+    sizes: str
+    color: str | None
+    placeholder: str | None
+
+
+def variant_url(base_url: str, variant: Variant) -> str:
+    return f"{base_url.rstrip('/')}/{variant.key}"
+
+
+def srcset(base_url: str, variants: list[Variant]) -> str:
+    return ", ".join(f"{variant_url(base_url, v)} {v.width}w" for v in variants)
+
+
+def fallback_format(manifest: Manifest) -> str:
+    for fmt in ("jpeg", "png", "gif"):
+        if manifest.variants_of(fmt):
+            return fmt
+    return manifest.formats[-1]
+
+
+def alt_text(manifest: Manifest) -> str:
+    """The alt the uploader gave ("" marks a decorative image), else the file's name."""
+    if manifest.alt is not None:
+        return manifest.alt
+    stem = manifest.source.filename.rsplit(".", 1)[0]
+    return stem.replace("_", " ").replace("-", " ").strip()
+
+
+def picture(manifest: Manifest, base_url: str, sizes: str = PAGE_SIZES) -> Picture:
+    """What a `<picture>` for this ready manifest needs, modern formats first."""
+    sources = [
+        Source(MODERN_TYPES[fmt], srcset(base_url, manifest.variants_of(fmt)))
+        for fmt in ("avif", "webp")
+        if manifest.variants_of(fmt)
+    ]
+    fallback = manifest.variants_of(fallback_format(manifest))
+    largest = fallback[-1]
+    # The src is a mid-size variant: old browsers without srcset get something sensible.
+    middle = next((v for v in fallback if v.width >= 960), largest)
+    return Picture(
+        sources=sources,
+        src=variant_url(base_url, middle),
+        srcset=srcset(base_url, fallback),
+        width=manifest.width or largest.width,
+        height=manifest.height or largest.height,
+        alt=alt_text(manifest),
+        sizes=sizes,
+        color=manifest.color,
+        placeholder=manifest.placeholder,
+    )
+
+
+def picture_markup(
+    manifest: Manifest,
+    base_url: str,
+    *,
+    sizes: str = PAGE_SIZES,
+    loading: str = "eager",
+    fetchpriority: str | None = "high",
+    style: bool = False,
+) -> Markup:
+    """The `<picture>` element alone (already escaped), ready to paste into a page."""
+    html = _env.get_template("picture.html").render(
+        pic=picture(manifest, base_url, sizes),
+        loading=loading,
+        fetchpriority=fetchpriority,
+        style=style,
+    )
+    return Markup(html.strip())
+
+
+def render(template: str, **values: Any) -> str:
+    return _env.get_template(template).render(**values)

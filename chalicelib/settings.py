@@ -1,0 +1,221 @@
+"""The one settings object: every knob declared once, with its default and why.
+
+Settings are read from environment variables in exactly one place (`Settings.from_env`)
+and checked by `validate()` at cold start, so a misconfigured stage fails loudly with a
+message a person can act on instead of half-working. Stage values live in
+`.chalice/config.json`; the README's configuration table mirrors `FIELDS` (a test keeps
+the two in step).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+MIB = 1024 * 1024
+
+
+class SettingsError(ValueError):
+    """A setting is missing or out of range; the message names the variable."""
+
+
+def _ints(raw: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
+
+
+def _strs(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _optional(raw: str) -> str | None:
+    return raw or None
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _setting(env: str, default: Any, parse: Callable[[str], Any], doc: str) -> Any:
+    return field(default=default, metadata={"env": env, "parse": parse, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything picset can be told; defaults suit the local emulator."""
+
+    bucket: str = _setting(
+        "PICSET_BUCKET", "picset-local", str, "Bucket holding `uploads/` and `images/`."
+    )
+    region: str = _setting("PICSET_REGION", "us-east-1", str, "AWS region of the bucket.")
+    endpoint_url: str | None = _setting(
+        "PICSET_ENDPOINT_URL",
+        None,
+        _optional,
+        "S3/SQS endpoint for an emulator (moto, LocalStack); empty means AWS.",
+    )
+    public_base_url: str | None = _setting(
+        "PICSET_PUBLIC_BASE_URL",
+        None,
+        _optional,
+        "Base URL the browser loads variants from (a CDN in production); "
+        "empty means the bucket's own URL.",
+    )
+    widths: tuple[int, ...] = _setting(
+        "PICSET_WIDTHS",
+        (320, 640, 960, 1280, 1920, 2560),
+        _ints,
+        "Variant widths in pixels, comma separated; never upscaled.",
+    )
+    formats: tuple[str, ...] = _setting(
+        "PICSET_FORMATS",
+        ("avif", "webp", "jpeg"),
+        _strs,
+        "Output formats; `jpeg` is the fallback (PNG when the image has transparency).",
+    )
+    avif_quality: int = _setting("PICSET_AVIF_QUALITY", 50, int, "AVIF quality, 0-100.")
+    avif_speed: int = _setting(
+        "PICSET_AVIF_SPEED", 8, int, "AVIF encoder speed, 0 (slowest) - 10 (fastest)."
+    )
+    webp_quality: int = _setting("PICSET_WEBP_QUALITY", 75, int, "WebP quality, 0-100.")
+    webp_method: int = _setting(
+        "PICSET_WEBP_METHOD", 4, int, "WebP effort, 0 (fastest) - 6 (smallest)."
+    )
+    jpeg_quality: int = _setting("PICSET_JPEG_QUALITY", 80, int, "JPEG quality, 0-95.")
+    max_upload_bytes: int = _setting(
+        "PICSET_MAX_UPLOAD_BYTES",
+        40 * MIB,
+        int,
+        "Largest original accepted, in bytes (ticket policy and re-checked on resize).",
+    )
+    max_pixels: int = _setting(
+        "PICSET_MAX_PIXELS",
+        100_000_000,
+        int,
+        "Largest width x height x frames decoded; bigger files fail as `too_many_pixels`.",
+    )
+    max_frames: int = _setting(
+        "PICSET_MAX_FRAMES",
+        200,
+        int,
+        "Most animation frames kept; longer animations keep their first frame.",
+    )
+    ticket_expiry_seconds: int = _setting(
+        "PICSET_TICKET_EXPIRY_SECONDS", 300, int, "Lifetime of an upload ticket."
+    )
+    allowed_origins: tuple[str, ...] = _setting(
+        "PICSET_ALLOWED_ORIGINS",
+        ("*",),
+        _strs,
+        "Origins allowed to upload into the bucket (CORS), comma separated.",
+    )
+    api_key: str | None = _setting(
+        "PICSET_API_KEY",
+        None,
+        _optional,
+        "When set, `POST /api/uploads` requires it in the `x-api-key` header.",
+    )
+    trigger: str = _setting(
+        "PICSET_TRIGGER",
+        "s3",
+        str,
+        "How uploads reach the resize function: `s3` (direct event) or `sqs` (queued).",
+    )
+    queue_name: str = _setting(
+        "PICSET_QUEUE_NAME", "picset-uploads", str, "Queue of upload events for `sqs`."
+    )
+    log_json: bool = _setting(
+        "PICSET_LOG_JSON", True, _bool, "Log one JSON line per processed image."
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from `environ`; unset or empty variables keep their default."""
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            env = spec.metadata["env"]
+            raw = environ.get(env)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                values[spec.name] = spec.metadata["parse"](raw)
+            except ValueError as exc:
+                raise SettingsError(f"{env}={raw!r} is not valid: {exc}") from exc
+        return cls(**values).validate()
+
+    def validate(self) -> Settings:
+        """Return self, or raise `SettingsError` naming what to fix."""
+        problems: list[str] = []
+        if not self.bucket:
+            problems.append("PICSET_BUCKET must name a bucket")
+        if not self.widths or any(w < 16 or w > 8192 for w in self.widths):
+            problems.append("PICSET_WIDTHS must list widths between 16 and 8192")
+        unknown = set(self.formats) - {"avif", "webp", "jpeg"}
+        if unknown or "jpeg" not in self.formats:
+            problems.append(
+                "PICSET_FORMATS takes avif, webp and jpeg, and must include jpeg "
+                "(the fallback every browser can show)"
+            )
+        for name in ("avif_quality", "webp_quality", "jpeg_quality"):
+            if not 1 <= getattr(self, name) <= 100:
+                problems.append(f"{_env_of(name)} must be between 1 and 100")
+        if not 0 <= self.avif_speed <= 10:
+            problems.append("PICSET_AVIF_SPEED must be between 0 and 10")
+        if not 0 <= self.webp_method <= 6:
+            problems.append("PICSET_WEBP_METHOD must be between 0 and 6")
+        if self.max_upload_bytes < 1024:
+            problems.append("PICSET_MAX_UPLOAD_BYTES must be at least 1024")
+        if self.max_pixels < 1:
+            problems.append("PICSET_MAX_PIXELS must be positive")
+        if self.max_frames < 1:
+            problems.append("PICSET_MAX_FRAMES must be positive")
+        if not 10 <= self.ticket_expiry_seconds <= 3600:
+            problems.append("PICSET_TICKET_EXPIRY_SECONDS must be between 10 and 3600")
+        if self.trigger not in {"s3", "sqs"}:
+            problems.append("PICSET_TRIGGER must be `s3` or `sqs`")
+        if problems:
+            raise SettingsError("; ".join(problems))
+        return self
+
+    @property
+    def variant_base_url(self) -> str:
+        """Where the browser fetches `images/...` keys from, without a trailing slash."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        if self.endpoint_url:
+            return f"{self.endpoint_url.rstrip('/')}/{self.bucket}"
+        return f"https://{self.bucket}.s3.{self.region}.amazonaws.com"
+
+    @property
+    def sorted_widths(self) -> tuple[int, ...]:
+        return tuple(sorted(set(self.widths)))
+
+
+def _env_of(name: str) -> str:
+    for spec in dataclasses.fields(Settings):
+        if spec.name == name:
+            return str(spec.metadata["env"])
+    raise KeyError(name)
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting, for docs and the README test."""
+    rows = []
+    for spec in dataclasses.fields(Settings):
+        default = spec.default
+        if isinstance(default, tuple):
+            shown = ",".join(str(v) for v in default)
+        elif default is None:
+            shown = ""
+        elif isinstance(default, bool):
+            shown = str(default).lower()
+        else:
+            shown = str(default)
+        rows.append((str(spec.metadata["env"]), shown, str(spec.metadata["doc"])))
+    return rows

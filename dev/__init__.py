@@ -1,0 +1,1 @@
+"""Development-only tooling (local emulator, worker, CLI, benchmarks); never deployed."""

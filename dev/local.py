@@ -1,0 +1,51 @@
+"""Run picset on this machine: `python -m dev.local` (the README's first command).
+
+Starts moto's S3/SQS server on loopback (or uses LocalStack with `--emulator-url`),
+bootstraps the bucket and queue, starts the worker and `chalice local`, prints the URL
+to open, and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from dev.stack import Stack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8000, help="port of the app (default 8000)")
+    parser.add_argument("--s3-port", type=int, default=9001, help="port of the emulator (default 9001)")
+    parser.add_argument("--emulator-url", help="use a running emulator (LocalStack) at this URL")
+    parser.add_argument("--concurrency", type=int, default=2, help="images processed at once")
+    args = parser.parse_args()
+
+    stack = Stack(
+        app_port=args.port,
+        s3_port=args.s3_port,
+        emulator_url=args.emulator_url,
+        worker_concurrency=args.concurrency,
+    )
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    print(f"picset: starting (emulator at {stack.endpoint_url}) ...", flush=True)
+    stack.start()
+    print(f"\n  picset is running: open {stack.url}\n  (Ctrl-C stops it)\n", flush=True)
+    try:
+        while not done.wait(0.5):
+            for name, process in list(stack.processes.items()):
+                if process.poll() is not None:
+                    print(f"picset: {name} exited ({process.returncode}); stopping", file=sys.stderr)
+                    done.set()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("picset: stopping ...", flush=True)
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
