@@ -53,7 +53,9 @@ def sanitize_filename(raw: str) -> str:
 def parse_request(body: Any, settings: Settings) -> TicketRequest:
     """Validate a ticket request body; raises `RequestError` with a code a client can use."""
     if not isinstance(body, dict):
-        raise RequestError("bad_request", "Send a JSON object with filename, content_type and size.")
+        raise RequestError(
+            "bad_request", "Send a JSON object with filename, content_type and size."
+        )
     missing = [name for name in ("filename", "content_type", "size") if name not in body]
     if missing:
         raise RequestError("missing_field", f"Missing field(s): {', '.join(missing)}.")

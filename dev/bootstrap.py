@@ -53,8 +53,14 @@ def cors_rules(origins: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def bootstrap(s3: Any, sqs: Any, settings: Settings, *, visibility_timeout: int = VISIBILITY_TIMEOUT,
-              max_receives: int = MAX_RECEIVES) -> Queues:
+def bootstrap(
+    s3: Any,
+    sqs: Any,
+    settings: Settings,
+    *,
+    visibility_timeout: int = VISIBILITY_TIMEOUT,
+    max_receives: int = MAX_RECEIVES,
+) -> Queues:
     bucket = settings.bucket
     try:
         if settings.region == "us-east-1":
@@ -70,9 +76,9 @@ def bootstrap(s3: Any, sqs: Any, settings: Settings, *, visibility_timeout: int 
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read_policy(bucket)))
 
     dead = sqs.create_queue(QueueName=f"{settings.queue_name}-dlq")["QueueUrl"]
-    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     url = sqs.create_queue(
         QueueName=settings.queue_name,
         Attributes={

@@ -18,7 +18,9 @@ from dev.stack import Stack
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="port of the app (default 8000)")
-    parser.add_argument("--s3-port", type=int, default=9001, help="port of the emulator (default 9001)")
+    parser.add_argument(
+        "--s3-port", type=int, default=9001, help="port of the emulator (default 9001)"
+    )
     parser.add_argument("--emulator-url", help="use a running emulator (LocalStack) at this URL")
     parser.add_argument("--concurrency", type=int, default=2, help="images processed at once")
     args = parser.parse_args()
@@ -38,7 +40,9 @@ def main() -> None:
         while not done.wait(0.5):
             for name, process in list(stack.processes.items()):
                 if process.poll() is not None:
-                    print(f"picset: {name} exited ({process.returncode}); stopping", file=sys.stderr)
+                    print(
+                        f"picset: {name} exited ({process.returncode}); stopping", file=sys.stderr
+                    )
                     done.set()
     except KeyboardInterrupt:
         pass

@@ -27,7 +27,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_http(
+    url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -89,15 +91,25 @@ class Stack:
         try:
             if self.emulator_url is None:
                 moto = self._spawn(
-                    "moto", [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.s3_port)]
+                    "moto",
+                    [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.s3_port)],
                 )
                 wait_for_http(f"{self.endpoint_url}/moto-api/", process=moto)
             self.bootstrap()
             self.start_worker()
             api = self._spawn(
                 "api",
-                [str(BIN / "chalice"), "local", "--host", self.host, "--port", str(self.app_port),
-                 "--stage", "local", "--no-autoreload"],
+                [
+                    str(BIN / "chalice"),
+                    "local",
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(self.app_port),
+                    "--stage",
+                    "local",
+                    "--no-autoreload",
+                ],
             )
             wait_for_http(self.url, timeout=60, process=api)
         except BaseException:

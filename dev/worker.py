@@ -9,6 +9,7 @@ Run: `python -m dev.worker [--concurrency N]` with the app's environment.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -89,10 +90,8 @@ def main() -> None:
     worker = Worker(sqs, queue_url, picset_app.resize_upload, args.concurrency)
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
     log.info("worker polling %s with concurrency %d", queue_url, worker.concurrency)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         worker.run()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ def _to_8bit(image: Image.Image) -> Image.Image:
 
 def _expand(image: Image.Image) -> Image.Image:
     if image.mode in ("P", "PA"):
-        return image.convert("RGBA" if "transparency" in image.info or image.mode == "PA" else "RGB")
+        return image.convert(
+            "RGBA" if "transparency" in image.info or image.mode == "PA" else "RGB"
+        )
     if image.mode == "1":
         return image.convert("L")
     return image

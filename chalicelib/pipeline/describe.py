@@ -31,7 +31,8 @@ def dominant_color(image: Image.Image) -> str:
     small = image.convert("RGB").resize((64, 64), Image.Resampling.BOX)
     palette_image = small.quantize(colors=6, method=Image.Quantize.MEDIANCUT)
     counts = palette_image.getcolors() or [(1, 0)]
-    _count, index = max(counts)
+    _count, entry = max(counts, key=lambda pair: pair[0])
+    index = int(entry) if isinstance(entry, int) else 0
     palette = palette_image.getpalette() or [0, 0, 0]
     red, green, blue = palette[index * 3 : index * 3 + 3]
     return f"#{red:02x}{green:02x}{blue:02x}"

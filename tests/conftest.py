@@ -1,0 +1,57 @@
+"""Shared fixtures. The app reads its settings at import, so the environment for the
+in-process tests is fixed here, before anything imports `app`."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SECURITY_TOKEN="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    PICSET_BUCKET="picset-test",
+    PICSET_REGION="us-east-1",
+)
+for _name in ("PICSET_ENDPOINT_URL", "PICSET_PUBLIC_BASE_URL", "PICSET_API_KEY"):
+    os.environ.pop(_name, None)
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def make_image(
+    width: int = 800,
+    height: int = 600,
+    fmt: str = "JPEG",
+    mode: str = "RGB",
+    **save: object,
+) -> bytes:
+    """A photo-like gradient (not flat, so encoders do real work)."""
+    gradient = Image.linear_gradient("L").resize((width, height))
+    other = gradient.transpose(Image.Transpose.ROTATE_90).resize((width, height))
+    image = Image.merge("RGB", (gradient, other, Image.new("L", (width, height), 90)))
+    if mode != "RGB":
+        image = image.convert(mode)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def jpeg_bytes() -> bytes:
+    return make_image(1200, 800)
+
+
+@pytest.fixture
+def corpus() -> Iterator[Path]:
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is not present")
+    yield CORPUS

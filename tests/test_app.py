@@ -1,0 +1,138 @@
+"""Routes and the resize handler through chalice's test client, against moto in-process."""
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+import app as picset_app
+from chalicelib import keys
+from tests.conftest import make_image
+
+BUCKET = "picset-test"
+
+
+@pytest.fixture
+def s3() -> Iterator[object]:
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        picset_app._clients.clear()
+        yield client
+        picset_app._clients.clear()
+
+
+@pytest.fixture
+def client(s3) -> Iterator[Client]:
+    with Client(picset_app.app) as test_client:
+        yield test_client
+
+
+def post_json(client: Client, body: object, headers: dict[str, str] | None = None):
+    return client.http.post(
+        "/api/uploads",
+        headers={"Content-Type": "application/json", **(headers or {})},
+        body=json.dumps(body) if not isinstance(body, bytes) else body,
+    )
+
+
+def test_ticket_is_issued(client):
+    response = post_json(client, {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10})
+    assert response.status_code == 201
+    ticket = json.loads(response.body)
+    assert keys.is_valid_id(ticket["id"])
+    assert ticket["fields"]["key"] == keys.upload_key(ticket["id"])
+    assert ticket["status_url"].endswith(f"/api/images/{ticket['id']}")
+    assert ticket["page_url"].endswith(f"/images/{ticket['id']}")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        pytest.param(b"{not json", "bad_json", id="bad-json"),
+        pytest.param({"filename": "a.jpg"}, "missing_field", id="missing"),
+        pytest.param(
+            {"filename": "a.exe", "content_type": "application/x-msdownload", "size": 1},
+            "unsupported_type",
+            id="type",
+        ),
+        pytest.param(
+            {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10**10},
+            "too_large",
+            id="oversize",
+        ),
+    ],
+)
+def test_bad_ticket_requests_get_json_400(client, body, code):
+    response = post_json(client, body)
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/json"
+    assert json.loads(response.body)["error"]["code"] == code
+
+
+def test_api_key_is_required_when_configured(client, monkeypatch):
+    monkeypatch.setattr(
+        picset_app, "SETTINGS", picset_app.SETTINGS.__class__(bucket=BUCKET, api_key="sekrit")
+    )
+    good = {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10}
+    assert post_json(client, good).status_code == 401
+    assert post_json(client, good, {"x-api-key": "wrong"}).status_code == 401
+    assert post_json(client, good, {"x-api-key": "sekrit"}).status_code == 201
+
+
+def test_unknown_and_malformed_ids_are_404(client):
+    assert client.http.get("/api/images/" + "Z" * 22).status_code == 404
+    assert client.http.get("/api/images/..%2F..%2Fetc").status_code == 404
+    page = client.http.get("/images/nope")
+    assert page.status_code == 404
+    assert b"Not found" in page.body
+
+
+def test_upload_then_resize_event_then_ready(client, s3):
+    image_id = "D" * 22
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=keys.upload_key(image_id),
+        Body=make_image(700, 500),
+        ContentType="image/jpeg",
+        Metadata={"filename": "%3Cb%3Ehi%3C%2Fb%3E.jpg"},
+    )
+    assert client.http.get(f"/api/images/{image_id}").status_code == 202
+    processing = client.http.get(f"/images/{image_id}")
+    assert b'data-status="processing"' in processing.body
+
+    event = client.events.generate_s3_event(bucket=BUCKET, key=keys.upload_key(image_id))
+    client.lambda_.invoke("resize_upload", event)
+
+    status = client.http.get(f"/api/images/{image_id}")
+    assert status.status_code == 200
+    manifest = json.loads(status.body)
+    assert manifest["status"] == "ready"
+    assert {v["width"] for v in manifest["variants"]} == {320, 640, 700}
+    page = client.http.get(f"/images/{image_id}")
+    assert page.status_code == 200
+    assert b"<picture>" in page.body
+    assert b"<b>hi</b>" not in page.body
+    assert b"&lt;b&gt;hi&lt;/b&gt;" in page.body
+
+
+def test_bad_file_ends_failed_without_raising(client, s3):
+    image_id = "E" * 22
+    s3.put_object(Bucket=BUCKET, Key=keys.upload_key(image_id), Body=b"%PDF-1.4 nope")
+    event = client.events.generate_s3_event(bucket=BUCKET, key=keys.upload_key(image_id))
+    client.lambda_.invoke("resize_upload", event)
+    manifest = json.loads(client.http.get(f"/api/images/{image_id}").body)
+    assert manifest["status"] == "failed"
+    assert manifest["error"]["code"] == "unsupported_format"
+    page = client.http.get(f"/images/{image_id}")
+    assert b'data-code="unsupported_format"' in page.body
+
+
+def test_upload_page_is_served(client):
+    page = client.http.get("/")
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert b'type="file"' in page.body

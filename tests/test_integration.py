@@ -1,0 +1,86 @@
+"""The whole flow against the real moto server over HTTP, exactly as a browser would do
+it: ticket, multipart POST to the bucket, the worker picks up the S3 event from SQS,
+then the status, the page and every variant URL the page names."""
+
+import io
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from PIL import Image
+
+from dev.stack import Stack, free_port
+from tests.conftest import make_image
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    with Stack(app_port=free_port(), s3_port=free_port(), quiet=True) as running:
+        yield running
+
+
+def upload(stack: Stack, data: bytes, filename: str, content_type: str) -> dict:
+    response = requests.post(
+        f"{stack.url}api/uploads",
+        json={"filename": filename, "content_type": content_type, "size": len(data)},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    ticket = response.json()
+    posted = requests.post(
+        ticket["url"],
+        data=ticket["fields"],
+        files={"file": (filename, data, content_type)},
+        timeout=30,
+    )
+    assert posted.status_code in (200, 201, 204), posted.text
+    return ticket
+
+
+def wait_done(status_url: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = requests.get(status_url, timeout=10)
+        if response.status_code == 200:
+            return response.json()
+        assert response.status_code == 202
+        time.sleep(0.2)
+    raise AssertionError("image did not finish in time")
+
+
+def test_photo_goes_from_upload_to_picture_page(stack):
+    ticket = upload(stack, make_image(1400, 1050), "holiday photo.jpg", "image/jpeg")
+    manifest = wait_done(ticket["status_url"])
+    assert manifest["status"] == "ready"
+    assert manifest["source"]["filename"] == "holiday photo.jpg"
+
+    page = requests.get(ticket["page_url"], timeout=10)
+    assert page.status_code == 200
+    assert "<picture>" in page.text
+    urls = set(re.findall(r"(http://[^\s\"]+) \d+w", page.text))
+    expected = {f"{stack.endpoint_url}/{stack.bucket}/{v['key']}" for v in manifest["variants"]}
+    assert urls == expected
+    widths = {v["width"] for v in manifest["variants"]}
+    assert widths == {320, 640, 960, 1280, 1400}
+    content_types = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
+    for variant in manifest["variants"]:
+        url = f"{stack.endpoint_url}/{stack.bucket}/{variant['key']}"
+        response = requests.get(url, timeout=10)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == content_types[variant["format"]]
+        assert "immutable" in response.headers.get("Cache-Control", "")
+        decoded = Image.open(io.BytesIO(response.content))
+        assert decoded.size == (variant["width"], variant["height"])
+
+
+def test_text_file_named_jpg_fails_clearly(stack):
+    ticket = upload(stack, b"this is not a photo\n" * 10, "notes.jpg", "image/jpeg")
+    manifest = wait_done(ticket["status_url"])
+    assert manifest["status"] == "failed"
+    assert manifest["error"]["code"] == "unsupported_format"
+    page = requests.get(ticket["page_url"], timeout=10)
+    assert "not an image picset can read" in page.text

@@ -1,0 +1,110 @@
+import io
+
+import pytest
+from PIL import Image
+
+from chalicelib import errors
+from chalicelib.pipeline import Context, Options, run
+from tests.conftest import make_image
+
+SMALL = Options(widths=(100, 200, 400))
+
+
+def process(data: bytes, options: Options = SMALL) -> Context:
+    return run(Context(data=data, options=options))
+
+
+def test_makes_every_width_in_every_format():
+    ctx = process(make_image(500, 250))
+    made = sorted((o.format, o.width, o.height) for o in ctx.outputs)
+    expected = sorted((fmt, w, w // 2) for fmt in ("avif", "webp", "jpeg") for w in (100, 200, 400))
+    assert made == expected
+    for out in ctx.outputs:
+        decoded = Image.open(io.BytesIO(out.body))
+        assert decoded.format == {"avif": "AVIF", "webp": "WEBP", "jpeg": "JPEG"}[out.format]
+        assert decoded.size == (out.width, out.height)
+
+
+def test_never_upscales_a_small_source():
+    ctx = process(make_image(150, 100))
+    assert {o.width for o in ctx.outputs} == {100, 150}
+
+
+def test_times_every_step():
+    ctx = process(make_image(300, 200))
+    for step in ("sniff", "guard", "plan", "decode", "orient", "colour", "resize", "encode"):
+        assert step in ctx.timings
+
+
+def test_transparent_png_falls_back_to_png_and_keeps_alpha():
+    image = Image.new("RGBA", (300, 300), (255, 0, 0, 0))
+    image.paste((0, 0, 255, 255), (50, 50, 250, 250))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    ctx = process(buffer.getvalue())
+    assert {o.format for o in ctx.outputs} == {"avif", "webp", "png"}
+    webp = Image.open(io.BytesIO(next(o.body for o in ctx.outputs if o.format == "webp")))
+    assert webp.mode == "RGBA"
+
+
+def test_opaque_alpha_is_dropped():
+    ctx = process(make_image(300, 200, "PNG", mode="RGBA"))
+    assert not ctx.has_alpha
+    assert "jpeg" in {o.format for o in ctx.outputs}
+
+
+def test_exif_orientation_is_applied_and_stripped():
+    image = Image.new("RGB", (400, 200), "red")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 clockwise to display
+    exif[0x8825] = {2: (1.0, 2.0, 3.0)}  # GPS that must not leak
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    ctx = process(buffer.getvalue())
+    assert (ctx.display_width, ctx.display_height) == (200, 400)
+    for out in ctx.outputs:
+        decoded = Image.open(io.BytesIO(out.body))
+        assert decoded.width < decoded.height
+        assert 0x0112 not in decoded.getexif()
+        assert 0x8825 not in decoded.getexif()
+
+
+def test_jpeg_is_decoded_at_reduced_scale():
+    ctx = Context(data=make_image(3000, 2000), options=Options(widths=(320,)))
+    run(ctx)
+    assert ctx.timings["decode"] >= 0
+    assert [o.width for o in ctx.outputs if o.format == "jpeg"] == [320]
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        pytest.param(b"", errors.EmptyFile, id="empty"),
+        pytest.param(b"just some text pretending to be a jpg", errors.UnsupportedFormat, id="text"),
+        pytest.param(make_image(400, 300)[:800], errors.Corrupt, id="truncated-jpeg"),
+        pytest.param(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, errors.Corrupt, id="garbage-png"),
+    ],
+)
+def test_bad_input_raises_a_domain_error(data, error):
+    with pytest.raises(error):
+        process(data)
+
+
+def test_pixel_cap_is_checked_from_the_header():
+    with pytest.raises(errors.TooManyPixels):
+        process(make_image(400, 300), Options(max_pixels=100_000))
+
+
+def test_size_cap():
+    with pytest.raises(errors.TooLarge):
+        process(make_image(400, 300), Options(max_bytes=1024))
+
+
+def test_describe_gives_placeholder_and_colour():
+    ctx = process(make_image(400, 300))
+    assert ctx.placeholder is not None
+    assert ctx.placeholder.startswith("data:image/webp;base64,")
+    assert len(ctx.placeholder) <= 1024
+    assert ctx.color is not None
+    assert ctx.color.startswith("#")
+    assert len(ctx.color) == 7

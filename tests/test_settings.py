@@ -1,0 +1,59 @@
+import pytest
+
+from chalicelib.settings import Settings, SettingsError, describe
+
+
+def test_defaults_are_valid():
+    settings = Settings.from_env({})
+    assert settings.widths == (320, 640, 960, 1280, 1920, 2560)
+    assert settings.formats == ("avif", "webp", "jpeg")
+
+
+def test_reads_lists_and_numbers():
+    settings = Settings.from_env(
+        {"PICSET_WIDTHS": "640, 320", "PICSET_MAX_PIXELS": "1000", "PICSET_API_KEY": "k"}
+    )
+    assert settings.sorted_widths == (320, 640)
+    assert settings.max_pixels == 1000
+    assert settings.api_key == "k"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        pytest.param({"PICSET_WIDTHS": "abc"}, "PICSET_WIDTHS", id="not-a-number"),
+        pytest.param({"PICSET_WIDTHS": "5"}, "PICSET_WIDTHS", id="too-narrow"),
+        pytest.param({"PICSET_FORMATS": "avif,gif"}, "PICSET_FORMATS", id="unknown-format"),
+        pytest.param({"PICSET_FORMATS": "avif"}, "must include jpeg", id="no-fallback"),
+        pytest.param({"PICSET_AVIF_QUALITY": "0"}, "PICSET_AVIF_QUALITY", id="quality"),
+        pytest.param({"PICSET_TRIGGER": "kafka"}, "PICSET_TRIGGER", id="trigger"),
+        pytest.param({"PICSET_LOG_JSON": "maybe"}, "PICSET_LOG_JSON", id="bool"),
+    ],
+)
+def test_invalid_settings_name_the_variable(env, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        pytest.param(Settings(), "https://picset-local.s3.us-east-1.amazonaws.com", id="aws"),
+        pytest.param(
+            Settings(endpoint_url="http://127.0.0.1:9001/"),
+            "http://127.0.0.1:9001/picset-local",
+            id="emulator",
+        ),
+        pytest.param(
+            Settings(public_base_url="https://cdn.example/"), "https://cdn.example", id="cdn"
+        ),
+    ],
+)
+def test_variant_base_url(settings, expected):
+    assert settings.variant_base_url == expected
+
+
+def test_every_setting_is_described():
+    rows = describe()
+    assert all(env.startswith("PICSET_") and doc for env, _default, doc in rows)
+    assert len({env for env, _d, _doc in rows}) == len(rows)
