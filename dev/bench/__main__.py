@@ -135,9 +135,9 @@ def render(
         "",
         "## picset's steps",
         "",
-        "Wall milliseconds per step (medians); the encode step runs every width and format "
-        "in parallel threads, so the per-format columns are CPU milliseconds spent in that "
-        "format's encoder calls, and can add up to more than the step's wall time.",
+        "Wall milliseconds per step (medians). The encode step runs every width and format "
+        "in parallel threads; each `encode <format>` column sums the wall time of that "
+        "format's encodes, so those overlap and add up to more than the step.",
         "",
         report.steps_table(summaries),
     ]

@@ -2,7 +2,8 @@
 
 A fresh process per measurement keeps peak RSS honest (nothing left over from an earlier
 run) and matches a Lambda's cold start less the imports: libraries are imported and
-Pillow's plugins registered before the clock starts, so only the image work is timed.
+Pillow's plugins registered before the clock starts, so only the image work is timed;
+picset's allocator setting (`chalicelib.pipeline.allocator`) applies to every variant.
 Prints one JSON object: wall and CPU seconds, peak RSS, bytes per format, steps in ms.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 
 from PIL import Image
 
+from chalicelib.pipeline import allocator
 from chalicelib.pipeline.sniff import detect
 
 from .variants import VARIANTS, prepare
@@ -33,6 +35,7 @@ def measure(variant: str, path: Path) -> dict[str, Any]:
     data = path.read_bytes()
     fmt = detect(data[:512]) or "unknown"
     Image.init()  # register every plugin now, not inside the first timed save
+    allocator.tune()  # picset's allocator setting, for every variant alike
     run = prepare(variant, data, fmt)
     gc.collect()
     baseline = peak_rss_mb()

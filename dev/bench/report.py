@@ -13,7 +13,7 @@ from typing import Any
 from .inputs import PHOTO_12MP, PHOTO_50MP
 
 FORMAT_ORDER = ("avif", "webp", "jpeg", "png")
-STEP_ORDER = ("guard", "decode", "orient", "colour", "resize", "describe", "encode")
+STEP_ORDER = ("guard", "decode", "orient", "shrink", "colour", "resize", "describe", "encode")
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -201,13 +201,13 @@ def steps_table(summaries: dict[tuple[str, str], Summary]) -> str:
         if not variant.startswith("picset"):
             continue
         share = s.decode_encode_share
-        cpu = [kb_ms(s.steps.get(f"encode.{fmt}.cpu")) for fmt in FORMAT_ORDER]
+        per_format = [ms(s.steps.get(f"encode.{fmt}")) for fmt in FORMAT_ORDER]
         rows.append(
             [
                 name,
                 variant,
-                *(kb_ms(s.steps.get(step)) for step in STEP_ORDER),
-                *cpu,
+                *(ms(s.steps.get(step)) for step in STEP_ORDER),
+                *per_format,
                 "" if share is None else f"{share * 100:.0f} %",
             ]
         )
@@ -216,14 +216,14 @@ def steps_table(summaries: dict[tuple[str, str], Summary]) -> str:
             "input",
             "variant",
             *STEP_ORDER,
-            *(f"{fmt} CPU" for fmt in FORMAT_ORDER),
+            *(f"encode {fmt}" for fmt in FORMAT_ORDER),
             "decode + encode share",
         ],
         rows,
     )
 
 
-def kb_ms(value: float | None) -> str:
+def ms(value: float | None) -> str:
     return "" if value is None else f"{value:.0f}"
 
 
