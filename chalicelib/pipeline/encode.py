@@ -67,6 +67,10 @@ def encode_one(
     loop: int = 0,
 ) -> bytes:
     name, arguments = save_arguments(fmt, options)
+    # Encoders copy some of `info` by themselves (JPEG its comment, PNG and AVIF the ICC
+    # profile): an image reaches an encoder with none of it.
+    for frame in [image, *(frames or [])]:
+        frame.info = {}
     if frames and len(frames) > 1:
         arguments.update(animation_arguments(fmt, frames, durations or [], loop))
     buffer = io.BytesIO()

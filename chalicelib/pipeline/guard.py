@@ -10,6 +10,7 @@ file over its own dimension limit and would make a bomb look like a merely broke
 from __future__ import annotations
 
 import io
+import warnings
 
 import pillow_heif
 from PIL import Image, TiffImagePlugin, UnidentifiedImageError
@@ -105,15 +106,17 @@ def _open(ctx: Context) -> Image.Image:
 def tiff_encoding(data: bytes) -> str | None:
     """What a TIFF's first directory says it holds ("16-bit CIELab"), or None when the
     directory itself cannot be read (then the file is damaged, not merely unusual)."""
-    try:
-        directory = TiffImagePlugin.ImageFileDirectory_v2(data[:8])
-        stream = io.BytesIO(data)
-        stream.seek(directory.next)
-        directory.load(stream)
-        photometric = int(directory[262])
-        bits = directory.get(258, (1,))
-    except Exception:  # any failure here means an unreadable directory
-        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a damaged directory warns before it fails
+        try:
+            directory = TiffImagePlugin.ImageFileDirectory_v2(data[:8])
+            stream = io.BytesIO(data)
+            stream.seek(directory.next)
+            directory.load(stream)
+            photometric = int(directory[262])
+            bits = directory.get(258, (1,))
+        except Exception:  # any failure here means an unreadable directory
+            return None
     depth = bits[0] if isinstance(bits, tuple) and bits else bits
     name = TIFF_PHOTOMETRIC.get(photometric, f"photometric interpretation {photometric}")
     return f"{depth}-bit {name}"
