@@ -16,6 +16,7 @@ project so the work tree's `.chalice/deployments` is left alone.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 import shutil
@@ -286,6 +287,18 @@ def test_package_holds_the_app_and_not_the_dev_tools(terraform):
         names = set(bundle.namelist())
     assert {"app.py", "chalicelib/processor.py", "chalicelib/templates/image.html"} <= names
     assert not [n for n in names if n.startswith(("dev/", "tests/", "boto3/", "botocore/"))]
+
+
+@pytest.mark.parametrize("distribution", ["pillow", "pillow_heif", "jinja2"])
+def test_package_runs_the_versions_the_tests_run(terraform, distribution):
+    with zipfile.ZipFile(terraform / "deployment.zip") as bundle:
+        (info,) = {
+            name.split("/")[0]
+            for name in bundle.namelist()
+            if name.lower().startswith(f"{distribution}-") and ".dist-info/" in name
+        }
+    packaged = info[len(distribution) + 1 : -len(".dist-info")]
+    assert packaged == importlib.metadata.version(distribution)
 
 
 def test_packaged_code_turns_a_photo_into_variants(terraform, tmp_path):
