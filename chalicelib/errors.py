@@ -81,6 +81,14 @@ ERROR_CODES: dict[str, str] = {
 }
 
 
+def error_table() -> str:
+    """The README's table of error codes, made from `ERROR_CODES` (a test keeps the two
+    the same). A failure's message may be more specific than this default one, e.g. it
+    names the image's size and the limit."""
+    rows = [f"| `{code}` | {message} |" for code, message in ERROR_CODES.items()]
+    return "\n".join(["| code | default message |", "|---|---|", *rows])
+
+
 class RequestError(Exception):
     """A bad API request: carries the HTTP status, a stable code and a message."""
 
