@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalice import Chalice, Response
-from chalice.app import S3Event
+from chalice.app import S3Event, SQSEvent
 
-from chalicelib import assets, aws, images, keys, pages, tickets
+from chalicelib import assets, aws, images, keys, pages, queued, tickets
 from chalicelib.errors import RequestError, Unauthorized
 from chalicelib.processor import Processor
 from chalicelib.settings import Settings
@@ -133,7 +133,22 @@ def image_page(image_id: str) -> Response:
     return _html(pages.image_page(get_storage(), SETTINGS, image_id))
 
 
-@app.on_s3_event(bucket=SETTINGS.bucket, events=["s3:ObjectCreated:*"], prefix=keys.UPLOAD_PREFIX)
-def resize_upload(event: S3Event) -> None:
-    """The resize function: every record of the event, through the one processor."""
-    Processor(get_storage(), SETTINGS).handle_event(event.to_dict())
+# Exactly one trigger is wired per stage (`PICSET_TRIGGER`), so an upload is never
+# processed twice; both are the Lambda function `resize_upload` and run the same processor.
+if SETTINGS.trigger == "sqs":
+
+    @app.on_sqs_message(queue=SETTINGS.queue_name, batch_size=1, name="resize_upload")
+    def resize_queued_upload(event: SQSEvent) -> None:
+        """The resize function behind a queue: one S3 event per message, retried by SQS.
+        One message per invocation, so a slow or failing image holds up only itself."""
+        processor = Processor(get_storage(), SETTINGS)
+        queued.handle(event.to_dict(), processor, SETTINGS.queue_max_receives)
+
+else:
+
+    @app.on_s3_event(
+        bucket=SETTINGS.bucket, events=["s3:ObjectCreated:*"], prefix=keys.UPLOAD_PREFIX
+    )
+    def resize_upload(event: S3Event) -> None:
+        """The resize function: every record of the event, through the one processor."""
+        Processor(get_storage(), SETTINGS).handle_event(event.to_dict())
