@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import keys, pipeline
-from .errors import PicsetError, TooLarge
+from .errors import PicsetError, ProcessingFailed, TooLarge
 from .manifest import FAILED, READY, ErrorInfo, Manifest, Source, Variant, from_json
 from .settings import Settings
 from .storage import ObjectInfo, Storage
@@ -101,6 +101,37 @@ class Processor:
         self._log(outcome)
         return outcome
 
+    def give_up(self, event: dict[str, Any], reason: str) -> list[Outcome]:
+        """The event's last delivery failed for an unexpected reason: record a `failed`
+        manifest (code `internal`) for each of its images that has no answer yet, so a
+        poller stops waiting. An image already finished for this ETag is left alone."""
+        return [self._give_up(record, reason) for record in s3_records(event)]
+
+    def _give_up(self, record: UploadRecord, reason: str) -> Outcome:
+        image_id = keys.id_from_upload_key(record.key)
+        if image_id is None:
+            outcome = Outcome(record.key, "ignored", detail="not an uploads/<id> key")
+        elif (info := self.storage.head(record.key)) is None:
+            outcome = Outcome(record.key, "missing", image_id, detail="original not found")
+        elif (existing := load_manifest(self.storage, image_id)) and (
+            existing.source.etag == info.etag
+        ):
+            outcome = Outcome(record.key, "skipped", image_id, existing, "already finished")
+        else:
+            source = Source(
+                etag=info.etag,
+                bytes=info.size,
+                filename=decode_meta(info.metadata.get("filename")) or "",
+            )
+            error = ProcessingFailed(detail=reason)
+            manifest = self.failed_manifest(
+                image_id, source, error, time.perf_counter(), decode_meta(info.metadata.get("alt"))
+            )
+            self._save_manifest(manifest)
+            outcome = Outcome(record.key, FAILED, image_id, manifest, reason)
+        self._log(outcome)
+        return outcome
+
     def _process(self, record: UploadRecord) -> Outcome:
         image_id = keys.id_from_upload_key(record.key)
         if image_id is None:
@@ -120,9 +151,12 @@ class Processor:
         alt = decode_meta(info.metadata.get("alt"))
         written: dict[str, int] = {}
         try:
-            ctx = self._run(record, info)
-            if ctx is None:
+            ran = self._run(record, info)
+            if ran is None:
                 return Outcome(record.key, "missing", image_id, detail="original vanished")
+            # The bytes read are what the manifest describes, even if the object was
+            # replaced since the HEAD (the newer object's own event will follow).
+            ctx, info = ran
             variants = self._write_variants(image_id, ctx.outputs, written)
             manifest = Manifest(
                 id=image_id,
@@ -175,7 +209,9 @@ class Processor:
             error=ErrorInfo(error.code, error.message),
         )
 
-    def _run(self, record: UploadRecord, info: ObjectInfo) -> pipeline.Context | None:
+    def _run(
+        self, record: UploadRecord, info: ObjectInfo
+    ) -> tuple[pipeline.Context, ObjectInfo] | None:
         # The ticket's policy caps the size, but emulators and misconfigured buckets do
         # not enforce it: check the event's size and the object's own before reading.
         cap = self.settings.max_upload_bytes
@@ -185,8 +221,10 @@ class Processor:
         found = self.storage.get(record.key)
         if found is None:
             return None
+        # The pipeline's guard checks the bytes actually read against the cap again, and
+        # its sniff step decides the type from those bytes, never from the Content-Type.
         ctx = pipeline.Context(data=found[1], options=self.options)
-        return pipeline.run(ctx)
+        return pipeline.run(ctx), found[0]
 
     def _write_variants(
         self, image_id: str, outputs: list[pipeline.Output], written: dict[str, int]

@@ -1,6 +1,7 @@
 """Run picset on this machine: `python -m dev.local` (the README's first command).
 
-Starts moto's S3/SQS server on loopback (or uses LocalStack with `--emulator-url`),
+Starts moto's S3/SQS server on loopback (or LocalStack with `--localstack`, installed
+into `.venv-localstack` on first use; or a running emulator with `--emulator-url`),
 bootstraps the bucket and queue, starts the worker and `chalice local`, prints the URL
 to open, and stops everything on Ctrl-C.
 """
@@ -22,14 +23,27 @@ def main() -> None:
         "--s3-port", type=int, default=9001, help="port of the emulator (default 9001)"
     )
     parser.add_argument("--emulator-url", help="use a running emulator (LocalStack) at this URL")
+    parser.add_argument(
+        "--localstack",
+        action="store_true",
+        help="start LocalStack (enforces upload policies and CORS) instead of moto",
+    )
     parser.add_argument("--concurrency", type=int, default=2, help="images processed at once")
+    parser.add_argument(
+        "--visibility-timeout",
+        type=int,
+        default=60,
+        help="seconds before a message a dead worker held is delivered again (default 60)",
+    )
     args = parser.parse_args()
 
     stack = Stack(
         app_port=args.port,
         s3_port=args.s3_port,
         emulator_url=args.emulator_url,
+        emulator="localstack" if args.localstack else "moto",
         worker_concurrency=args.concurrency,
+        visibility_timeout=args.visibility_timeout,
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -1,8 +1,10 @@
 """The whole app on one machine: an S3/SQS emulator, the bootstrap, the worker and the
 API, each as a child process on loopback. Used by `dev.local` and by the tests.
 
-The emulator is moto's server by default; given `emulator_url` (LocalStack), picset uses
-that instead and starts no emulator of its own.
+The emulator is moto's server by default; `emulator="localstack"` starts LocalStack
+instead (from `.venv-localstack`, installed on first use), which enforces presigned POST
+policies and CORS as S3 does. Given `emulator_url`, picset uses a running emulator and
+starts none of its own.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -51,10 +54,14 @@ class Stack:
     host: str = "127.0.0.1"
     bucket: str = "picset-local"
     emulator_url: str | None = None
+    emulator: str = "moto"  # or "localstack"
     worker_concurrency: int = 2
+    #: how long a received message stays hidden; a killed worker's image comes back after it
+    visibility_timeout: int = 60
     extra_env: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _state: tempfile.TemporaryDirectory[str] | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -90,11 +97,7 @@ class Stack:
     def start(self) -> Stack:
         try:
             if self.emulator_url is None:
-                moto = self._spawn(
-                    "moto",
-                    [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.s3_port)],
-                )
-                wait_for_http(f"{self.endpoint_url}/moto-api/", process=moto)
+                self.start_emulator()
             self.bootstrap()
             self.start_worker()
             api = self._spawn(
@@ -117,6 +120,22 @@ class Stack:
             raise
         return self
 
+    def start_emulator(self) -> None:
+        if self.emulator == "localstack":
+            from dev import localstack
+
+            process, self._state = localstack.spawn(self.host, self.s3_port, quiet=self.quiet)
+            self.processes["localstack"] = process
+            localstack.wait_ready(self.endpoint_url, process)
+        elif self.emulator == "moto":
+            moto = self._spawn(
+                "moto",
+                [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.s3_port)],
+            )
+            wait_for_http(f"{self.endpoint_url}/moto-api/", process=moto)
+        else:
+            raise ValueError(f"unknown emulator {self.emulator!r}: use moto or localstack")
+
     def bootstrap(self) -> None:
         saved = dict(os.environ)
         os.environ.update(self.env)
@@ -126,7 +145,12 @@ class Stack:
             from dev.bootstrap import bootstrap
 
             settings = Settings.from_env(os.environ)
-            bootstrap(aws.client("s3", settings), aws.client("sqs", settings), settings)
+            bootstrap(
+                aws.client("s3", settings),
+                aws.client("sqs", settings),
+                settings,
+                visibility_timeout=self.visibility_timeout,
+            )
         finally:
             os.environ.clear()
             os.environ.update(saved)
@@ -143,10 +167,13 @@ class Stack:
             _end(process, kill)
 
     def stop(self) -> None:
-        for name in ("api", "worker", "moto"):
+        for name in ("api", "worker", "moto", "localstack"):
             process = self.processes.pop(name, None)
             if process is not None:
                 _end(process, kill=False)
+        if self._state is not None:
+            self._state.cleanup()
+            self._state = None
 
     def __enter__(self) -> Stack:
         return self.start()

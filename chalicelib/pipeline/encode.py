@@ -6,7 +6,8 @@ pixel while it works (some 115 MB for a 2560 x 1920 variant), so the costliest j
 first and runs beside the small ones, and the two next largest end the step together.
 Each width's pixels are freed as soon as its last format is written. Nothing from the
 source's metadata is passed to an encoder (no EXIF, GPS, XMP or comments reach a
-variant). The fallback format is JPEG, or PNG when the image has real transparency.
+variant). The fallback format is JPEG, or PNG when the image has real transparency, or an
+animated GIF when the image is an animation (AVIF and WebP keep the animation too).
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from ..keys import CONTENT_TYPES
 from .context import Context, Options, Output
 
 
-def output_formats(options: Options, has_alpha: bool) -> list[str]:
+def output_formats(options: Options, has_alpha: bool, animated: bool = False) -> list[str]:
     """The formats to write: the modern ones configured, then the fallback."""
     modern = [fmt for fmt in options.formats if fmt in ("avif", "webp")]
+    if animated:
+        return [*modern, "gif"]
     return [*modern, "png" if has_alpha else "jpeg"]
 
 
@@ -39,11 +42,29 @@ def save_arguments(fmt: str, options: Options) -> tuple[str, dict[str, Any]]:
         return "JPEG", {"quality": options.jpeg_quality, "optimize": True, "progressive": True}
     if fmt == "png":
         return "PNG", {"optimize": False, "compress_level": 6}
+    if fmt == "gif":
+        return "GIF", {"optimize": False}
     raise ValueError(f"no encoder for {fmt}")
 
 
+def animation_arguments(
+    fmt: str, frames: list[Image.Image], durations: list[int], loop: int
+) -> dict[str, Any]:
+    """What an encoder needs to write every frame, with its own delay."""
+    arguments: dict[str, Any] = {
+        "save_all": True,
+        "append_images": frames[1:],
+        "duration": durations[: len(frames)],
+        "loop": loop,
+    }
+    if fmt == "gif" and frames[0].mode == "RGBA":
+        # Clear each frame to transparent before the next, or the frames pile up.
+        arguments["disposal"] = 2
+    return arguments
+
+
 #: Rough encode cost per pixel, relative; measured on photos (docs/encoder-settings.md).
-COST_PER_PIXEL = {"avif": 3.0, "webp": 1.5, "png": 1.0, "jpeg": 0.3}
+COST_PER_PIXEL = {"avif": 3.0, "webp": 1.5, "gif": 1.0, "png": 1.0, "jpeg": 0.3}
 
 
 def schedule(jobs: list[tuple[int, str]], heights: dict[int, int]) -> list[tuple[int, str]]:
@@ -64,25 +85,39 @@ def schedule(jobs: list[tuple[int, str]], heights: dict[int, int]) -> list[tuple
 
 
 def own_handle(image: Image.Image) -> Image.Image:
-    """A new `Image` over the same pixels, without copying them.
+    """A new `Image` over the same pixels, without copying them, and with no `info`.
 
     `Image.save` keeps its arguments on the image object itself (`encoderinfo`), so two
     threads saving one object at once can swap each other's settings (a JPEG written at
     the AVIF quality). Each encode gets its own object; the pixels are only read.
     """
     image.load()
-    return image._new(image.im)
+    handle = image._new(image.im)
+    handle.info = {}
+    return handle
 
 
-def encode_one(image: Image.Image, fmt: str, options: Options) -> bytes:
+def encode_one(
+    image: Image.Image,
+    fmt: str,
+    options: Options,
+    frames: list[Image.Image] | None = None,
+    durations: list[int] | None = None,
+    loop: int = 0,
+) -> bytes:
     name, arguments = save_arguments(fmt, options)
+    # Encoders copy some of `info` by themselves (JPEG its comment, PNG and AVIF the ICC
+    # profile): an image reaches an encoder with none of it (`own_handle` clears it).
+    if frames and len(frames) > 1:
+        handles = [own_handle(frame) for frame in frames]
+        arguments.update(animation_arguments(fmt, handles, durations or [], loop))
     buffer = io.BytesIO()
     own_handle(image).save(buffer, name, **arguments)
     return buffer.getvalue()
 
 
 def encode(ctx: Context) -> None:
-    formats = output_formats(ctx.options, ctx.has_alpha)
+    formats = output_formats(ctx.options, ctx.has_alpha, ctx.animated)
     heights = {width: image.height for width, image in ctx.resized.items()}
     jobs = schedule([(width, fmt) for width in ctx.resized for fmt in formats], heights)
     seconds: dict[str, float] = {fmt: 0.0 for fmt in formats}
@@ -92,14 +127,17 @@ def encode(ctx: Context) -> None:
     def run(job: tuple[int, str]) -> Output:
         width, fmt = job
         image = ctx.resized[width]
+        frames = ctx.resized_frames.get(width)
         started = time.perf_counter()
-        body = encode_one(image, fmt, ctx.options)
+        body = encode_one(image, fmt, ctx.options, frames, ctx.durations, ctx.loop)
         spent = time.perf_counter() - started
         with lock:
             seconds[fmt] += spent
             left[width] -= 1
             if left[width] == 0:
-                del ctx.resized[width]  # every format of this width is done: free its pixels
+                # Every format of this width is written: free its pixels now.
+                del ctx.resized[width]
+                ctx.resized_frames.pop(width, None)
         return Output(fmt, image.width, image.height, body, CONTENT_TYPES[fmt])
 
     workers = ctx.options.threads or os.cpu_count() or 1
@@ -113,3 +151,4 @@ def encode(ctx: Context) -> None:
     for fmt, spent in seconds.items():
         ctx.timings[f"encode.{fmt}"] = round(spent * 1000, 1)
     ctx.resized.clear()
+    ctx.resized_frames.clear()

@@ -21,7 +21,8 @@ SHRINKABLE = {"RGB", "RGBA", "L", "LA", "CMYK"}
 
 def shrink(ctx: Context) -> None:
     image = ctx.image
-    if image is None or ctx.animated or not ctx.widths or image.mode not in SHRINKABLE:
+    animated = ctx.animated or bool(ctx.animation)
+    if image is None or animated or not ctx.widths or image.mode not in SHRINKABLE:
         return
     widest = max(ctx.widths)
     if image.width <= widest:
