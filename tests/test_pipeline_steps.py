@@ -12,6 +12,7 @@ from chalicelib import errors
 from chalicelib.pipeline import Context, Options, run
 from chalicelib.pipeline.colour import colour, has_transparency, to_srgb
 from chalicelib.pipeline.decode import decode
+from chalicelib.pipeline.describe import dominant_color, placeholder_uri
 from chalicelib.pipeline.encode import encode_one, output_formats
 from chalicelib.pipeline.guard import guard, tiff_encoding
 from chalicelib.pipeline.isobmff import declared_size, spatial_extents
@@ -376,3 +377,30 @@ def test_encode_writes_no_metadata(fmt):
     decoded = Image.open(io.BytesIO(encode_one(image, fmt, Options())))
     assert len(decoded.getexif()) == 0
     assert not {"exif", "comment", "xmp", "icc_profile"} & set(decoded.info)
+
+
+# --- describe ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image", "colour"),
+    [
+        pytest.param(Image.new("RGB", (50, 40), (200, 30, 20)), "#c81e14", id="opaque"),
+        pytest.param(Image.new("RGBA", (50, 40), (0, 0, 0, 0)), "#000000", id="all-transparent"),
+    ],
+)
+def test_dominant_colour(image, colour):
+    assert dominant_color(image) == colour
+
+
+def test_dominant_colour_ignores_transparent_pixels():
+    """Transparent pixels are black here, as encoders often leave them; the visible
+    quarter is what a person sees."""
+    image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    image.paste((20, 120, 220, 255), (0, 0, 32, 32))
+    assert dominant_color(image) == "#1478dc"
+
+
+def test_placeholder_is_a_small_data_uri():
+    uri = placeholder_uri(Image.new("RGBA", (640, 480), (20, 120, 220, 128)))
+    assert uri.startswith("data:image/webp;base64,") and len(uri) <= 1024
