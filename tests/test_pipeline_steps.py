@@ -404,3 +404,36 @@ def test_dominant_colour_ignores_transparent_pixels():
 def test_placeholder_is_a_small_data_uri():
     uri = placeholder_uri(Image.new("RGBA", (640, 480), (20, 120, 220, 128)))
     assert uri.startswith("data:image/webp;base64,") and len(uri) <= 1024
+
+
+# --- HEIF and AVIF ------------------------------------------------------------------------
+
+
+def red_corner_photo() -> Image.Image:
+    image = Image.new("RGB", (400, 200), "white")
+    image.paste((255, 0, 0), (0, 0, 100, 100))
+    return image
+
+
+def test_avif_rotation_is_honoured():
+    """Pillow's AVIF encoder turns EXIF orientation 6 into an `irot`/`imir` transform in
+    the container; read back, the picture must come out turned upright."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    red_corner_photo().save(buffer, "AVIF", exif=exif, quality=90)
+    ctx = run(Context(data=buffer.getvalue(), options=Options(widths=(100,))))
+    assert (ctx.display_width, ctx.display_height) == (200, 400)
+    jpeg = Image.open(io.BytesIO(next(o.body for o in ctx.outputs if o.format == "jpeg")))
+    assert jpeg.size == (100, 200)
+    red = jpeg.convert("RGB").getpixel((95, 5))  # the red corner turned to the top right
+    assert isinstance(red, tuple) and red[0] > 200 and red[1] < 60
+
+
+def test_heic_is_decoded_through_pillow_heif():
+    buffer = io.BytesIO()
+    red_corner_photo().save(buffer, "HEIF", quality=90)
+    ctx = run(Context(data=buffer.getvalue(), options=Options(widths=(100,))))
+    assert ctx.format == "heif"
+    assert (ctx.display_width, ctx.display_height) == (400, 200)
+    assert {o.format for o in ctx.outputs} == {"avif", "webp", "jpeg"}
