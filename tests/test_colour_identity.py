@@ -28,10 +28,19 @@ def test_is_identity(icc, mode, expected):
     assert is_identity(icc, mode) is expected
 
 
-def test_a_wide_gamut_profile_is_not_skipped(corpus):
-    with Image.open(corpus / "prophoto.png") as image:
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param("prophoto.png", False, id="prophoto-converts"),
+        pytest.param("avif-orientation-6.avif", False, id="display-p3-converts"),
+        pytest.param("exif-sample-large.jpg", True, id="srgb-iec61966-skipped"),
+        pytest.param("gain-map.jpg", True, id="srgb-within-one-level-skipped"),
+    ],
+)
+def test_corpus_profiles(corpus, name, expected):
+    with Image.open(corpus / name) as image:
         icc = image.info["icc_profile"]
-    assert is_identity(icc, "RGB") is False
+    assert is_identity(icc, "RGB") is expected
 
 
 def test_skipping_an_srgb_profile_gives_the_converted_picture():
@@ -48,4 +57,5 @@ def test_skipping_an_srgb_profile_gives_the_converted_picture():
     )
     assert converted is not None
     skipped = to_srgb(image, SRGB)
-    assert ImageChops.difference(converted, skipped).getbbox() is None
+    extrema = ImageChops.difference(converted, skipped).getextrema()
+    assert all(isinstance(band, tuple) and band[1] <= 1 for band in extrema)

@@ -15,7 +15,7 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageCms
+from PIL import Image, ImageChops, ImageCms
 
 from .context import Context
 from .decoding import decoding
@@ -38,6 +38,8 @@ def _transform(icc: bytes | None, in_mode: str) -> ImageCms.ImageCmsTransform:
     )
 
 
+#: A conversion that moves no colour by more than this many levels is rounding, not colour.
+MAX_ROUNDING = 1
 #: Every 5th level of each channel, and 255: the grid `is_identity` checks a profile on.
 _PROBE_LEVELS = bytes(sorted({*range(0, 256, 5), 255}))
 
@@ -57,12 +59,13 @@ def _probe(mode: str) -> Image.Image:
 
 @lru_cache(maxsize=32)
 def is_identity(icc: bytes, in_mode: str) -> bool:
-    """True when this profile's conversion to sRGB leaves every colour as it is.
+    """True when this profile's conversion to sRGB leaves every colour as it is, to
+    within one level of rounding.
 
-    Most photos embed sRGB itself, and applying it still costs LittleCMS about 25 ns a
-    pixel (some 130 ms CPU for a 2560 px variant) to change nothing. The conversion is
-    smooth, so one that returns every colour of a grid over the whole cube unchanged is
-    the identity to within rounding, and is skipped. Checked once per profile.
+    Most photos embed sRGB itself (or a near copy of it), and applying it still costs
+    LittleCMS about 25 ns a pixel (some 130 ms CPU for a 2560 px variant) to change
+    nothing visible. The conversion is smooth, so one that moves no colour of a grid over
+    the whole cube by more than one level is skipped. Checked once per profile.
     """
     if in_mode not in ("RGB", "L"):
         return False
@@ -70,8 +73,8 @@ def is_identity(icc: bytes, in_mode: str) -> bool:
     converted = ImageCms.applyTransform(probe, _transform(icc, in_mode))
     if converted is None:
         return False
-    expected = probe.convert("RGB")
-    return converted.tobytes() == expected.tobytes()
+    extrema = ImageChops.difference(converted, probe.convert("RGB")).getextrema()
+    return all(isinstance(band, tuple) and band[1] <= MAX_ROUNDING for band in extrema)
 
 
 def _to_8bit(image: Image.Image) -> Image.Image:
