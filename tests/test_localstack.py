@@ -202,7 +202,7 @@ async ([url, fields]) => {
 
 @pytest.mark.browser
 def test_cors_lets_the_app_upload_and_refuses_another_origin(stack, s3, browser):
-    page = browser.new_page()  # type: ignore[attr-defined]
+    page = browser.new_page()
     try:
         # A page from an origin the bucket's CORS rules do not list (served by the
         # browser's own routing, so nothing but loopback is contacted).
