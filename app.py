@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from chalice import Chalice, Response
-from chalice.app import S3Event
+from chalice.app import S3Event, SQSEvent
 
-from chalicelib import aws, images, keys, render, tickets
+from chalicelib import assets, aws, images, keys, pages, queued, tickets
 from chalicelib.errors import RequestError, Unauthorized
 from chalicelib.processor import Processor
 from chalicelib.settings import Settings
@@ -49,11 +50,15 @@ def _json(body: Any, status: int = 200) -> Response:
     )
 
 
-def _html(body: str, status: int = 200) -> Response:
+def _html(page: pages.Page) -> Response:
     return Response(
-        body=body,
-        status_code=status,
-        headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
+        body=page.html,
+        status_code=page.status,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": pages.CONTENT_SECURITY_POLICY,
+        },
     )
 
 
@@ -69,7 +74,25 @@ def _root() -> str:
 
 @app.route("/", methods=["GET"])
 def upload_page() -> Response:
-    return _html(render.render("upload.html", accept=",".join(tickets.ALLOWED_TYPES)))
+    return _html(pages.upload_page(SETTINGS))
+
+
+@app.route("/assets/{name}", methods=["GET"])
+def asset(name: str) -> Response:
+    found = assets.load(name)
+    if found is None:
+        return _error_response(RequestError("not_found", "No such asset.", 404))
+    request = app.current_request
+    query: Mapping[str, str] = (request.query_params if request is not None else None) or {}
+    return Response(
+        body=found.body,
+        status_code=200,
+        headers={
+            "Content-Type": found.content_type,
+            "Cache-Control": found.cache_control(query.get("v")),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @app.route("/api/uploads", methods=["POST"], content_types=["application/json"])
@@ -107,21 +130,25 @@ def image_status(image_id: str) -> Response:
 
 @app.route("/images/{image_id}", methods=["GET"])
 def image_page(image_id: str) -> Response:
-    home = "../"
-    try:
-        state = images.lookup(get_storage(), image_id)
-    except RequestError:
-        return _html(render.render("not_found.html", home_url=home), 404)
-    manifest = state.manifest
-    if manifest is None:
-        return _html(render.render("processing.html", home_url=home))
-    if not manifest.is_ready:
-        return _html(render.render("failed.html", manifest=manifest, home_url=home))
-    markup = render.picture_markup(manifest, SETTINGS.variant_base_url)
-    return _html(render.render("image.html", manifest=manifest, markup=markup, home_url=home))
+    return _html(pages.image_page(get_storage(), SETTINGS, image_id))
 
 
-@app.on_s3_event(bucket=SETTINGS.bucket, events=["s3:ObjectCreated:*"], prefix=keys.UPLOAD_PREFIX)
-def resize_upload(event: S3Event) -> None:
-    """The resize function: every record of the event, through the one processor."""
-    Processor(get_storage(), SETTINGS).handle_event(event.to_dict())
+# Exactly one trigger is wired per stage (`PICSET_TRIGGER`), so an upload is never
+# processed twice; both are the Lambda function `resize_upload` and run the same processor.
+if SETTINGS.trigger == "sqs":
+
+    @app.on_sqs_message(queue=SETTINGS.queue_name, batch_size=1, name="resize_upload")
+    def resize_queued_upload(event: SQSEvent) -> None:
+        """The resize function behind a queue: one S3 event per message, retried by SQS.
+        One message per invocation, so a slow or failing image holds up only itself."""
+        processor = Processor(get_storage(), SETTINGS)
+        queued.handle(event.to_dict(), processor, SETTINGS.queue_max_receives)
+
+else:
+
+    @app.on_s3_event(
+        bucket=SETTINGS.bucket, events=["s3:ObjectCreated:*"], prefix=keys.UPLOAD_PREFIX
+    )
+    def resize_upload(event: S3Event) -> None:
+        """The resize function: every record of the event, through the one processor."""
+        Processor(get_storage(), SETTINGS).handle_event(event.to_dict())

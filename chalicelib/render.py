@@ -14,12 +14,23 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from . import assets
 from .manifest import Manifest, Variant
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-#: The page's main column is at most 960 CSS px wide with 16 px margins on each side.
+#: The page's main column is at most 960 CSS px wide with 16 px margins on each side
+#: (`main` in static/picset.css); a browser test checks the image really gets that slot.
 PAGE_SIZES = "(min-width: 992px) 960px, calc(100vw - 32px)"
+
+#: For the copied snippet the host page's layout is unknown. `auto` lets a browser that
+#: supports it (lazy images only) use the width the image is really laid out at; others
+#: read `100vw`, which may fetch more than needed but never a blurry, too small variant.
+EMBED_SIZES = "auto, 100vw"
+
+#: Keeps the pasted image inside its container; without it `width="2560"` would lay the
+#: image out 2560 CSS px wide on a page with no stylesheet for it.
+EMBED_LAYOUT = "max-width:100%;height:auto;"
 
 MODERN_TYPES = {"avif": "image/avif", "webp": "image/webp"}
 
@@ -29,6 +40,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.globals["asset_path"] = assets.path
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,7 @@ class Picture:
     sizes: str
     color: str | None
     placeholder: str | None
+    has_alpha: bool = False
 
 
 def variant_url(base_url: str, variant: Variant) -> str:
@@ -94,7 +107,16 @@ def picture(manifest: Manifest, base_url: str, sizes: str = PAGE_SIZES) -> Pictu
         sizes=sizes,
         color=manifest.color,
         placeholder=manifest.placeholder,
+        has_alpha=manifest.has_alpha,
     )
+
+
+def placeholder_style(pic: Picture) -> str:
+    """The dominant colour and the blurred preview, painted behind the image until it loads."""
+    style = f"background-color:{pic.color};" if pic.color else ""
+    if pic.placeholder:
+        style += f"background-image:url({pic.placeholder});background-size:cover;"
+    return style
 
 
 def picture_markup(
@@ -102,11 +124,12 @@ def picture_markup(
     base_url: str,
     *,
     sizes: str = PAGE_SIZES,
-    loading: str = "eager",
+    loading: str | None = None,
     fetchpriority: str | None = "high",
-    style: bool = False,
+    style: str = "",
 ) -> Markup:
-    """The `<picture>` element alone (already escaped), ready to paste into a page."""
+    """The `<picture>` element alone (already escaped). The defaults suit a page's main
+    image: no `loading` (so eager) and `fetchpriority="high"`, as it is the LCP element."""
     html = _env.get_template("picture.html").render(
         pic=picture(manifest, base_url, sizes),
         loading=loading,
@@ -114,6 +137,26 @@ def picture_markup(
         style=style,
     )
     return Markup(html.strip())
+
+
+def page_markup(manifest: Manifest, base_url: str) -> Markup:
+    """The picture page's main image: eager, high priority, the placeholder behind it
+    (the page's script clears it once the image has loaded, for transparent images)."""
+    pic = picture(manifest, base_url)
+    return picture_markup(manifest, base_url, style=placeholder_style(pic))
+
+
+def embed_markup(manifest: Manifest, base_url: str) -> Markup:
+    """The snippet to paste into another site: lazy, because on a page picset knows
+    nothing about the image is more likely below the fold than the LCP element; no
+    `fetchpriority`; `sizes="auto, ..."`; inline layout so it fits any container. The
+    placeholder stays only for opaque images: with no script to clear it, it would show
+    through a transparent one."""
+    pic = picture(manifest, base_url, EMBED_SIZES)
+    style = EMBED_LAYOUT + ("" if pic.has_alpha else placeholder_style(pic))
+    return picture_markup(
+        manifest, base_url, sizes=EMBED_SIZES, loading="lazy", fetchpriority=None, style=style
+    )
 
 
 def render(template: str, **values: Any) -> str:

@@ -130,6 +130,13 @@ class Settings:
     queue_name: str = _setting(
         "PICSET_QUEUE_NAME", "picset-uploads", str, "Queue of upload events for `sqs`."
     )
+    queue_max_receives: int = _setting(
+        "PICSET_QUEUE_MAX_RECEIVES",
+        3,
+        int,
+        "Deliveries of one upload event before it goes to the dead-letter queue (the "
+        "queue's `maxReceiveCount`); the last failed one records a `failed` manifest.",
+    )
     log_json: bool = _setting(
         "PICSET_LOG_JSON", True, _bool, "Log one JSON line per processed image."
     )
@@ -177,6 +184,8 @@ class Settings:
             problems.append("PICSET_MAX_FRAMES must be positive")
         if not 10 <= self.ticket_expiry_seconds <= 3600:
             problems.append("PICSET_TICKET_EXPIRY_SECONDS must be between 10 and 3600")
+        if self.queue_max_receives < 1:
+            problems.append("PICSET_QUEUE_MAX_RECEIVES must be at least 1")
         if self.trigger not in {"s3", "sqs"}:
             problems.append("PICSET_TRIGGER must be `s3` or `sqs`")
         if problems:

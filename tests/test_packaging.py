@@ -1,0 +1,338 @@
+"""Both deployable shapes, packaged for real by `chalice package` and checked:
+
+* `dev` (direct S3 trigger) as Terraform: the notification filters on `uploads/`, the
+  resize function has the configured memory and timeout, each role carries its
+  hand-written policy, and no queue is wired;
+* `prod` (S3 -> SQS -> Lambda) as SAM/CloudFormation merged with `deploy/sam-prod.json`:
+  `cfn-lint` passes, only the queue trigger is wired, the bucket notifies the queue on
+  `uploads/` only, the queue has a dead-letter queue, `images/` alone is public;
+* the deployment package itself: its native libraries load on the python3.11 runtime's
+  glibc, and the packaged code turns a photo into variants.
+
+Packaging runs offline: pip (inside Chalice) installs from `dev.wheelhouse`, which
+`scripts/setup` fills; each stage is packaged once per test session, in a copy of the
+project so the work tree's `.chalice/deployments` is left alone.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.settings import Settings
+from dev import wheelhouse
+from dev.stack import BIN, ROOT
+
+pytestmark = pytest.mark.packaging
+
+#: The python3.11 Lambda runtime is Amazon Linux 2: glibc 2.26.
+RUNTIME_GLIBC = (2, 26)
+
+
+def _config() -> dict[str, Any]:
+    return json.loads((ROOT / ".chalice" / "config.json").read_text())
+
+
+def _stage_settings(stage: str) -> Settings:
+    return Settings.from_env(_config()["stages"][stage]["environment_variables"])
+
+
+def _policy(name: str) -> dict[str, Any]:
+    return json.loads((ROOT / ".chalice" / name).read_text())
+
+
+def _function_config(stage: str, function: str) -> dict[str, Any]:
+    return dict(_config()["stages"][stage]["lambda_functions"][function])
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("project")
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "deployments", "venv")
+    for name in ("app.py", "requirements.txt"):
+        shutil.copy2(ROOT / name, copy / name)
+    for name in ("chalicelib", ".chalice", "deploy"):
+        shutil.copytree(ROOT / name, copy / name, ignore=skip)
+    return copy
+
+
+def _package(project: Path, *args: str) -> None:
+    env = wheelhouse.offline_env(wheelhouse.ensure())
+    for name in list(env):
+        if name.startswith("PICSET_"):
+            del env[name]  # the stage's own environment must decide, not the caller's
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    done = subprocess.run(
+        [str(BIN / "chalice"), "package", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Chalice only warns when a dependency has no Lambda-compatible wheel, and leaves
+    # it out: that would deploy a function that cannot import Pillow.
+    assert "Could not install dependencies" not in done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def terraform(project: Path) -> Path:
+    out = project / "out-terraform"
+    _package(project, "--stage", "dev", "--pkg-format", "terraform", str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def sam(project: Path) -> Path:
+    out = project / "out-sam"
+    _package(project, "--stage", "prod", "--merge-template", "deploy/sam-prod.json", str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tf(terraform: Path) -> dict[str, Any]:
+    return json.loads((terraform / "chalice.tf.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def cfn(sam: Path) -> dict[str, Any]:
+    return json.loads((sam / "sam.json").read_text())
+
+
+# --- dev: direct S3 trigger, Terraform ------------------------------------------------
+
+
+def test_terraform_notification_filters_on_uploads_prefix(tf):
+    notifications = tf["resource"]["aws_s3_bucket_notification"]
+    assert len(notifications) == 1
+    (notification,) = notifications.values()
+    assert notification["bucket"] == _stage_settings("dev").bucket
+    (target,) = notification["lambda_function"]
+    assert target["filter_prefix"] == "uploads/"
+    assert target["events"] == ["s3:ObjectCreated:*"]
+    assert target["lambda_function_arn"] == "${aws_lambda_function.resize_upload.arn}"
+
+
+def test_terraform_resize_function_has_configured_memory_and_timeout(tf):
+    function = tf["resource"]["aws_lambda_function"]["resize_upload"]
+    configured = _function_config("dev", "resize_upload")
+    assert function["memory_size"] == configured["lambda_memory_size"]
+    assert function["timeout"] == configured["lambda_timeout"]
+    assert function["handler"] == "app.resize_upload"
+    assert function["runtime"] == "python3.11"
+    assert function["environment"]["variables"]["PICSET_TRIGGER"] == "s3"
+
+
+@pytest.mark.parametrize(
+    ("role", "policy_file"),
+    [
+        pytest.param("resize_upload_role", "policy-dev-resize.json", id="resize"),
+        pytest.param("api_handler_role", "policy-dev.json", id="api"),
+    ],
+)
+def test_terraform_roles_carry_the_hand_written_policies(tf, role, policy_file):
+    policy = tf["resource"]["aws_iam_role_policy"][role]
+    assert json.loads(policy["policy"]) == _policy(policy_file)
+
+
+def test_terraform_wires_no_queue(tf):
+    assert "aws_lambda_event_source_mapping" not in tf["resource"]
+    assert "sqs" not in json.dumps(tf["resource"]).lower()
+
+
+# --- prod: S3 -> SQS -> Lambda, SAM/CloudFormation ------------------------------------
+
+
+def test_sam_template_passes_cfn_lint(sam):
+    done = subprocess.run(
+        [str(BIN / "cfn-lint"), str(sam / "sam.json")], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cfn_lint_rejects_a_broken_template(sam, tmp_path):
+    """The lint step can fail: a queue notification that points at no queue is caught."""
+    template = json.loads((sam / "sam.json").read_text())
+    bucket = template["Resources"]["ImagesBucket"]["Properties"]
+    bucket["NotificationConfiguration"]["QueueConfigurations"][0]["Queue"] = {
+        "Fn::GetAtt": ["NoSuchQueue", "Arn"]
+    }
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(template))
+    done = subprocess.run([str(BIN / "cfn-lint"), str(broken)], capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "NoSuchQueue" in done.stdout
+
+
+def test_sam_wires_only_the_queue_trigger(cfn):
+    resources = cfn["Resources"]
+    function = resources["ResizeUpload"]["Properties"]
+    assert function["Handler"] == "app.resize_queued_upload"
+    (source,) = function["Events"].values()
+    assert source["Type"] == "SQS"
+    assert source["Properties"]["BatchSize"] == 1
+    queue = _stage_settings("prod").queue_name
+    assert source["Properties"]["Queue"]["Fn::Sub"].endswith(f":{queue}")
+    bucket = resources["ImagesBucket"]["Properties"]
+    assert "LambdaConfigurations" not in bucket["NotificationConfiguration"]
+    assert not [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Permission" and "s3" in json.dumps(r).lower()
+    ]
+
+
+def test_sam_resize_function_has_configured_memory_and_timeout(cfn):
+    function = cfn["Resources"]["ResizeUpload"]["Properties"]
+    configured = _function_config("prod", "resize_upload")
+    assert function["MemorySize"] == configured["lambda_memory_size"]
+    assert function["Timeout"] == configured["lambda_timeout"]
+    assert function["Runtime"] == "python3.11"
+
+
+def test_sam_bucket_notifies_the_queue_on_uploads_only(cfn):
+    bucket = cfn["Resources"]["ImagesBucket"]
+    assert bucket["Properties"]["BucketName"] == _stage_settings("prod").bucket
+    (config,) = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert config["Queue"] == {"Fn::GetAtt": ["UploadQueue", "Arn"]}
+    assert config["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    # S3 checks that it may send to the queue when the notification is created.
+    assert "UploadQueuePolicy" in bucket["DependsOn"]
+
+
+def test_sam_queue_has_a_dead_letter_queue_and_outlasts_the_function(cfn):
+    resources = cfn["Resources"]
+    queue = resources["UploadQueue"]["Properties"]
+    settings = _stage_settings("prod")
+    assert queue["QueueName"] == settings.queue_name
+    redrive = queue["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["UploadDeadLetterQueue", "Arn"]}
+    # The handler records a failed manifest on the delivery the queue calls the last.
+    assert redrive["maxReceiveCount"] == settings.queue_max_receives
+    timeout = _function_config("prod", "resize_upload")["lambda_timeout"]
+    # AWS asks for at least six times the function timeout, or messages reappear mid-run.
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    assert resources["UploadDeadLetterQueue"]["Type"] == "AWS::SQS::Queue"
+
+
+def test_sam_queue_accepts_messages_only_from_the_bucket(cfn):
+    policy = cfn["Resources"]["UploadQueuePolicy"]["Properties"]["PolicyDocument"]
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    bucket = _stage_settings("prod").bucket
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(
+        f":s3:::{bucket}"
+    )
+
+
+def test_sam_makes_only_images_public(cfn):
+    policy = cfn["Resources"]["ImagesBucketPolicy"]["Properties"]["PolicyDocument"]
+    public = [s for s in policy["Statement"] if s.get("Principal") == "*"]
+    assert [s["Action"] for s in public] == ["s3:GetObject"]
+    assert [s["Resource"]["Fn::Sub"] for s in public] == [
+        "arn:${AWS::Partition}:s3:::${ImagesBucket}/images/*"
+    ]
+    cors = cfn["Resources"]["ImagesBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    upload_rule = next(rule for rule in cors if "POST" in rule["AllowedMethods"])
+    assert "*" not in upload_rule["AllowedOrigins"]
+
+
+@pytest.mark.parametrize(
+    ("role", "policy_file"),
+    [
+        pytest.param("ResizeUploadRole", "policy-prod-resize.json", id="resize"),
+        pytest.param("ApiHandlerRole", "policy-prod.json", id="api"),
+    ],
+)
+def test_sam_roles_carry_the_hand_written_policies(cfn, role, policy_file):
+    (policy,) = cfn["Resources"][role]["Properties"]["Policies"]
+    assert policy["PolicyDocument"] == _policy(policy_file)
+
+
+# --- the deployment package -------------------------------------------------------------
+
+
+def _glibc_needed(data: bytes) -> tuple[int, int]:
+    versions = {(2, int(minor)) for minor in re.findall(rb"GLIBC_2\.(\d+)", data)}
+    return max(versions, default=(2, 0))
+
+
+def test_native_libraries_load_on_the_runtime_glibc(terraform):
+    with zipfile.ZipFile(terraform / "deployment.zip") as bundle:
+        shared = [name for name in bundle.namelist() if re.search(r"\.so(\.|$)", name)]
+        assert any(name.startswith("PIL/_imaging.") for name in shared)
+        assert any("pillow_heif" in name for name in shared)
+        needed = {name: _glibc_needed(bundle.read(name)) for name in shared}
+    too_new = {name: v for name, v in needed.items() if v > RUNTIME_GLIBC}
+    assert not too_new
+
+
+def test_package_holds_the_app_and_not_the_dev_tools(terraform):
+    with zipfile.ZipFile(terraform / "deployment.zip") as bundle:
+        names = set(bundle.namelist())
+    assert {"app.py", "chalicelib/processor.py", "chalicelib/templates/image.html"} <= names
+    assert not [n for n in names if n.startswith(("dev/", "tests/", "boto3/", "botocore/"))]
+
+
+@pytest.mark.parametrize("distribution", ["pillow", "pillow_heif", "jinja2"])
+def test_package_runs_the_versions_the_tests_run(terraform, distribution):
+    with zipfile.ZipFile(terraform / "deployment.zip") as bundle:
+        (info,) = {
+            name.split("/")[0]
+            for name in bundle.namelist()
+            if name.lower().startswith(f"{distribution}-") and ".dist-info/" in name
+        }
+    packaged = info[len(distribution) + 1 : -len(".dist-info")]
+    assert packaged == importlib.metadata.version(distribution)
+
+
+def test_packaged_code_turns_a_photo_into_variants(terraform, tmp_path):
+    """Run the processor from the unzipped package (its own Pillow, not the venv's)."""
+    with zipfile.ZipFile(terraform / "deployment.zip") as bundle:
+        bundle.extractall(tmp_path / "task")
+    script = """
+import io, json, sys
+from PIL import Image
+import PIL
+from chalicelib import keys
+from chalicelib.processor import Processor, UploadRecord
+from chalicelib.settings import Settings
+from chalicelib.storage import MemoryStorage
+
+image = Image.linear_gradient("L").resize((900, 600)).convert("RGB")
+buffer = io.BytesIO()
+image.save(buffer, "JPEG")
+storage = MemoryStorage()
+key = keys.upload_key(keys.new_image_id())
+storage.put(key, buffer.getvalue(), content_type="image/jpeg")
+outcome = Processor(storage, Settings.from_env({})).process(UploadRecord(key))
+print(json.dumps({"status": outcome.status, "pil": PIL.__file__,
+                  "formats": sorted({v.format for v in outcome.manifest.variants})}))
+"""
+    task = tmp_path / "task"
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(task)!r})\n{script}"],
+        cwd=task,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["pil"].startswith(str(task))
+    assert result == {**result, "status": "ready", "formats": ["avif", "jpeg", "webp"]}

@@ -1,0 +1,138 @@
+"""The queued trigger's unwrapping: each SQS record's body is an S3 event, handed to the
+same processor as the direct trigger; failures go back to the queue, and the last
+delivery records a failed manifest first."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chalicelib import keys, queued
+from chalicelib.manifest import from_json
+from chalicelib.processor import Processor
+from chalicelib.settings import Settings
+from chalicelib.storage import MemoryStorage
+from tests.conftest import make_image
+
+IMAGE_ID = "Q" * 22
+S3_EVENT = {
+    "Records": [
+        {
+            "eventSource": "aws:s3",
+            "eventName": "ObjectCreated:Post",
+            "s3": {"bucket": {"name": "b"}, "object": {"key": keys.upload_key(IMAGE_ID)}},
+        }
+    ]
+}
+
+
+def sqs_event(*bodies: str, receive_count: str = "1") -> dict[str, Any]:
+    """A Lambda SQS event as AWS delivers it (records carry `body`, `attributes`)."""
+    return {
+        "Records": [
+            {
+                "messageId": f"m{n}",
+                "receiptHandle": f"r{n}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": receive_count},
+                "eventSource": "aws:sqs",
+            }
+            for n, body in enumerate(bodies)
+        ]
+    }
+
+
+class Recorder:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.handled: list[dict[str, Any]] = []
+        self.gave_up: list[tuple[dict[str, Any], str]] = []
+
+    def handle_event(self, event: dict[str, Any]) -> None:
+        self.handled.append(event)
+        if self.fail:
+            raise ConnectionError("S3 is unreachable")
+
+    def give_up(self, event: dict[str, Any], reason: str) -> None:
+        self.gave_up.append((event, reason))
+
+
+@pytest.mark.parametrize(
+    ("bodies", "expected"),
+    [
+        pytest.param([json.dumps(S3_EVENT)], [S3_EVENT], id="one-s3-event"),
+        pytest.param(
+            [json.dumps(S3_EVENT), json.dumps(S3_EVENT)], [S3_EVENT, S3_EVENT], id="a-batch"
+        ),
+        pytest.param(
+            [json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})],
+            [],
+            id="s3-test-event-skipped",
+        ),
+        pytest.param(["not json"], [], id="not-json-dropped"),
+        pytest.param(["[1, 2]"], [], id="not-an-object-dropped"),
+        pytest.param([], [], id="empty"),
+    ],
+)
+def test_each_message_body_is_handed_over_as_an_s3_event(bodies, expected):
+    recorder = Recorder()
+    queued.handle(sqs_event(*bodies), recorder, max_receives=3)
+    assert recorder.handled == expected
+    assert recorder.gave_up == []
+
+
+@pytest.mark.parametrize(
+    ("receive_count", "gives_up"),
+    [
+        pytest.param("1", False, id="first-delivery-retried"),
+        pytest.param("2", False, id="second-delivery-retried"),
+        pytest.param("3", True, id="last-delivery-records-failure"),
+        pytest.param("7", True, id="beyond-the-last"),
+    ],
+)
+def test_a_failure_goes_back_to_the_queue(receive_count, gives_up):
+    recorder = Recorder(fail=True)
+    with pytest.raises(ConnectionError):
+        queued.handle(
+            sqs_event(json.dumps(S3_EVENT), receive_count=receive_count),
+            recorder,
+            max_receives=3,
+        )
+    assert [event for event, _ in recorder.gave_up] == ([S3_EVENT] if gives_up else [])
+    if gives_up:
+        assert recorder.gave_up[0][1] == "ConnectionError: S3 is unreachable"
+
+
+def test_a_queued_upload_becomes_the_same_manifest_as_a_direct_one():
+    storage = MemoryStorage()
+    storage.put(keys.upload_key(IMAGE_ID), make_image(500, 400), content_type="image/jpeg")
+    settings = Settings(widths=(160, 320))
+    queued.handle(sqs_event(json.dumps(S3_EVENT)), Processor(storage, settings), 3)
+    found = storage.get(keys.manifest_key(IMAGE_ID))
+    assert found is not None
+    manifest = from_json(found[1])
+    assert manifest.status == "ready"
+    assert {v.width for v in manifest.variants} == {160, 320}
+
+
+def test_last_delivery_of_a_broken_storage_leaves_a_failed_manifest():
+    class Flaky(MemoryStorage):
+        """Reads the original, then cannot write variants."""
+
+        def put(self, key: str, body: bytes, **kwargs: Any) -> None:
+            if key.startswith("images/") and not key.endswith("manifest.json"):
+                raise ConnectionError("write failed")
+            super().put(key, body, **kwargs)
+
+    storage = Flaky()
+    storage.put(keys.upload_key(IMAGE_ID), make_image(300, 200), content_type="image/jpeg")
+    processor = Processor(storage, Settings(widths=(160,)))
+    with pytest.raises(ConnectionError):
+        queued.handle(sqs_event(json.dumps(S3_EVENT), receive_count="3"), processor, 3)
+    found = storage.get(keys.manifest_key(IMAGE_ID))
+    assert found is not None
+    manifest = from_json(found[1])
+    assert manifest.status == "failed"
+    assert manifest.error is not None and manifest.error.code == "internal"
