@@ -30,6 +30,17 @@ class UnsupportedFormat(PicsetError):
     )
 
 
+class UnsupportedEncoding(PicsetError):
+    """A format picset takes, in a variant of it that its decoders cannot read."""
+
+    code = "unsupported_encoding"
+    message = (
+        "This file is in a format picset takes, but uses an encoding it cannot read "
+        "(for example a 16-bit CIELab TIFF). Save it as an ordinary RGB JPEG, PNG or TIFF "
+        "and upload it again."
+    )
+
+
 class TooLarge(PicsetError):
     code = "too_large"
     message = "This file is larger than the upload limit."
@@ -58,8 +69,24 @@ class ProcessingFailed(PicsetError):
 #: Every code a manifest may carry, with what it means; the README's table mirrors it.
 ERROR_CODES: dict[str, str] = {
     cls.code: cls.message
-    for cls in (UnsupportedFormat, TooLarge, TooManyPixels, Corrupt, EmptyFile, ProcessingFailed)
+    for cls in (
+        UnsupportedFormat,
+        UnsupportedEncoding,
+        TooLarge,
+        TooManyPixels,
+        Corrupt,
+        EmptyFile,
+        ProcessingFailed,
+    )
 }
+
+
+def error_table() -> str:
+    """The README's table of error codes, made from `ERROR_CODES` (a test keeps the two
+    the same). A failure's message may be more specific than this default one, e.g. it
+    names the image's size and the limit."""
+    rows = [f"| `{code}` | {message} |" for code, message in ERROR_CODES.items()]
+    return "\n".join(["| code | default message |", "|---|---|", *rows])
 
 
 class RequestError(Exception):

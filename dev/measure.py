@@ -65,6 +65,7 @@ def measure_one(path: Path) -> dict[str, object]:
         "bytes": len(data),
         "size": [manifest.source.width, manifest.source.height] if manifest else None,
         "outcome": outcome.status,
+        "error_code": manifest.error.code if manifest and manifest.error else None,
         "seconds": round(elapsed, 2),
         "peak_mib": round(peak_kib / 1024),
         "variants": len(manifest.variants) if manifest else 0,

@@ -9,8 +9,10 @@ land in `SHOTS` (artifacts/screenshots/browser/) for a person to look at.
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -225,6 +227,99 @@ def test_page_refuses_wrong_type_and_oversize_before_asking_for_a_ticket(context
     assert page.get_by_role("button", name="Upload").is_disabled()
     page.screenshot(path=SHOTS / "upload-page-refused.png", full_page=True)
     assert asked == []
+
+
+def drop_files(page: Any, files: list[tuple[str, bytes]]) -> None:
+    """Drop files on the drop zone as a drag from the desktop would."""
+    transfer = page.evaluate_handle(
+        """files => {
+          const transfer = new DataTransfer();
+          for (const [name, b64] of files) {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
+          }
+          return transfer;
+        }""",
+        [[name, base64.b64encode(data).decode()] for name, data in files],
+    )
+    page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+
+
+def test_several_dropped_files_upload_at_once_with_their_own_alt(context, stack):
+    page = context.new_page()
+    page.goto(stack.url)
+    drop_files(page, [("first.jpg", make_image(700, 500)), ("second.jpg", make_image(500, 700))])
+    page.get_by_label("Alt text for first.jpg").fill("The first photo")
+    page.get_by_label("Decorative").nth(1).check()
+    assert page.get_by_label("Alt text for second.jpg").is_disabled()
+    page.get_by_role("button", name="Upload 2 files").click()
+
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.item')].every(i => i.dataset.state === 'ready')",
+        timeout=WAIT_MS,
+    )
+    assert page.url == stack.url, "with several files the page stays and links each one"
+    page.screenshot(path=SHOTS / "upload-page-two-ready.png", full_page=True)
+    assert page.locator("#recent a", has_text="first.jpg").count() == 1
+    assert page.locator("#recent a", has_text="second.jpg").count() == 1
+    links = page.locator(".item a.item-link")
+    pages_of = [links.nth(0).get_attribute("href"), links.nth(1).get_attribute("href")]
+    for url, alt in zip(pages_of, ["The first photo", ""], strict=True):
+        assert url is not None
+        page.goto(url)
+        page.wait_for_function(IMAGE_LOADED, timeout=WAIT_MS)
+        assert page.locator("#picture img").get_attribute("alt") == alt
+
+
+def test_refused_ticket_shows_the_servers_reason(context, stack, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(make_image(200, 100))
+    page = context.new_page()
+
+    def claim_a_pdf(route: Any) -> None:
+        # The page never asks for a type the server refuses; send one anyway, to see
+        # the real API's refusal reach the person.
+        body = json.loads(route.request.post_data or "{}")
+        route.continue_(post_data=json.dumps({**body, "content_type": "application/pdf"}))
+
+    page.route("**/api/uploads", claim_a_pdf)
+    page.goto(stack.url)
+    page.set_input_files("#file", str(photo))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_function("() => document.querySelector('.item').dataset.state === 'error'")
+    assert page.locator(".item-state").inner_text() == (
+        "Upload ticket refused: application/pdf is not accepted. "
+        "Upload AVIF, GIF, HEIC, HEIF, JPEG, PNG, TIFF, WebP."
+    )
+
+
+def test_refused_upload_shows_the_buckets_reason(context, stack, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(make_image(200, 100))
+    page = context.new_page()
+    bucket = f"{stack.endpoint_url}/{stack.bucket}"
+
+    def refuse(route: Any) -> None:
+        # moto does not enforce a POST policy; S3 does, with a 403 and this XML.
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        route.fulfill(
+            status=403,
+            headers={"Access-Control-Allow-Origin": "*", "Content-Type": "application/xml"},
+            body="<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
+            "<Message>Policy expired.</Message></Error>",
+        )
+
+    page.route(f"{bucket}*", refuse)
+    page.goto(stack.url)
+    page.set_input_files("#file", str(photo))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_function("() => document.querySelector('.item').dataset.state === 'error'")
+    assert page.locator(".item-state").inner_text() == (
+        "The bucket refused the upload: Policy expired. (HTTP 403)."
+    )
+    assert page.locator("#recent a").count() == 0
 
 
 def test_cancel_stops_an_upload_in_flight(context, stack, tmp_path):

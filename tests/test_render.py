@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from chalicelib import render
 from chalicelib.manifest import Manifest, Source, Variant
 
@@ -61,3 +63,55 @@ def test_srcset_lists_every_width_in_order():
     pic = render.picture(manifest(), BASE)
     widths = [int(w) for w in re.findall(r" (\d+)w", pic.sources[0].srcset)]
     assert widths == [320, 640, 960, 1200]
+
+
+def transparent() -> Manifest:
+    variants = [
+        Variant(fmt, 640, 480, f"images/I/640w.{ext}", 1, ctype)
+        for fmt, ext, ctype in (("webp", "webp", "image/webp"), ("png", "png", "image/png"))
+    ]
+    return Manifest(
+        id="I",
+        status="ready",
+        source=Source("e", 1, "png", 640, 480, "logo.png"),
+        created_at="t",
+        width=640,
+        height=480,
+        color="#ffffff",
+        placeholder="data:image/webp;base64,AAAA",
+        has_alpha=True,
+        variants=variants,
+    )
+
+
+def test_page_markup_is_the_eager_high_priority_lcp_image():
+    html = str(render.page_markup(manifest(), BASE))
+    assert 'fetchpriority="high"' in html
+    assert "loading=" not in html
+    assert "background-color:#123456;" in html
+
+
+@pytest.mark.parametrize(
+    ("made", "present", "absent"),
+    [
+        pytest.param(
+            manifest,
+            ['loading="lazy"', 'sizes="auto, 100vw"', "max-width:100%;height:auto;", "#123456"],
+            ["fetchpriority"],
+            id="opaque-keeps-its-colour",
+        ),
+        pytest.param(
+            transparent,
+            ['loading="lazy"', 'src="https://cdn.example/images/I/640w.png"'],
+            ["background", "fetchpriority", "image/avif"],
+            id="transparent-drops-the-placeholder",
+        ),
+    ],
+)
+def test_embed_markup_suits_another_site(made, present, absent):
+    html = str(render.embed_markup(made(), BASE))
+    for text in present:
+        assert text in html
+    for text in absent:
+        assert text not in html
+    assert all(url.startswith("https://") for url in re.findall(r'(?:src|srcset)="([^" ]+)', html))

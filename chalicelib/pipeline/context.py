@@ -76,10 +76,13 @@ class Context:
     # decode / orient / colour
     image: Image.Image | None = None
     animation: list[Image.Image] = field(default_factory=list)
-    durations: list[int] = field(default_factory=list)
+    durations: list[int] = field(default_factory=list)  # ms per animation frame
+    loop: int = 0  # animation repeats; 0 is forever
     has_alpha: bool = False
     # resize: width -> image, widest first
     resized: dict[int, Image.Image] = field(default_factory=dict)
+    # resize, animations only: width -> every frame at that width (frame 0 is resized[w])
+    resized_frames: dict[int, list[Image.Image]] = field(default_factory=dict)
     # encode
     outputs: list[Output] = field(default_factory=list)
     # describe
@@ -90,4 +93,4 @@ class Context:
 
     @property
     def animated(self) -> bool:
-        return len(self.animation) > 1
+        return self.frames > 1

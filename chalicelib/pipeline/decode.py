@@ -1,25 +1,49 @@
 """Step: decode the pixels, at the smallest scale that still covers the widest variant.
 
 For JPEG, `draft` lets libjpeg decode at 1/2, 1/4 or 1/8 scale directly, which saves
-most of the decode time and memory for a large photo that only needs 2560 px.
+most of the decode time and memory for a large photo that only needs 2560 px. An
+animation the guard let through (within the frame and pixel caps) is decoded frame by
+frame into full RGBA canvases, since Pillow composites each GIF/WebP frame onto the last.
 """
 
 from __future__ import annotations
 
+from PIL import Image, ImageSequence
+
 from .context import Context
 from .decoding import decoding
 from .plan import scaled_height
+
+DEFAULT_FRAME_MS = 100  # what browsers assume for a GIF frame without a delay
 
 
 def decode(ctx: Context) -> None:
     image = ctx.header
     assert image is not None, "guard runs before decode"
     with decoding("decoding"):
-        if ctx.format == "jpeg" and ctx.widths:
-            image.draft(None, _draft_size(ctx))
-        image.load()
-    ctx.image = image
+        if ctx.frames > 1:
+            _decode_animation(ctx, image)
+        else:
+            if ctx.format == "jpeg" and ctx.widths:
+                image.draft(None, _draft_size(ctx))
+            image.load()
+            ctx.image = image
     ctx.header = None
+
+
+def _decode_animation(ctx: Context, image: Image.Image) -> None:
+    icc = image.info.get("icc_profile")
+    loop = image.info.get("loop", 0)
+    for frame in ImageSequence.Iterator(image):
+        if len(ctx.animation) == ctx.frames:
+            break
+        ctx.durations.append(int(frame.info.get("duration") or DEFAULT_FRAME_MS))
+        ctx.animation.append(frame.convert("RGBA"))
+    first = ctx.animation[0]
+    if isinstance(icc, bytes):
+        first.info["icc_profile"] = icc
+    ctx.loop = int(loop) if isinstance(loop, int) else 0
+    ctx.image = first
 
 
 def _draft_size(ctx: Context) -> tuple[int, int]:

@@ -37,6 +37,9 @@ def decoding(what: str) -> Iterator[None]:
     with warnings.catch_warnings():
         # picset enforces its own pixel cap; Pillow's warning is not an error here.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        # Decoders warn about damaged metadata ("Corrupt EXIF data") and go on; the file
+        # either decodes or raises, and a warning must never become the failure.
+        warnings.simplefilter("ignore", UserWarning)
         try:
             yield
         except PicsetError:

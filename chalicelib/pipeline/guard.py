@@ -2,23 +2,52 @@
 
 A 1 KB file can declare 17000 x 17000 pixels; decoding it would take gigabytes. The
 size cap and the pixel cap (width x height x frames kept) are checked here, from the
-header alone, so a decompression bomb fails fast and in bounded memory.
+header alone, so a decompression bomb fails fast and in bounded memory. AVIF and HEIF
+sizes are read from the container's boxes first, because libavif will not even open a
+file over its own dimension limit and would make a bomb look like a merely broken file.
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 
 import pillow_heif
-from PIL import Image
+from PIL import Image, TiffImagePlugin, UnidentifiedImageError
 
-from ..errors import TooLarge, TooManyPixels
+from ..errors import Corrupt, TooLarge, TooManyPixels, UnsupportedEncoding
 from .context import Context
 from .decoding import decoding
+from .isobmff import declared_size
 
 pillow_heif.register_heif_opener()
 
 ORIENTATION_TAG = 0x0112
+TIFF_PHOTOMETRIC = {
+    0: "black-is-zero greyscale",
+    1: "greyscale",
+    2: "RGB",
+    3: "palette",
+    4: "mask",
+    5: "CMYK",
+    6: "YCbCr",
+    8: "CIELab",
+    9: "ICCLab",
+    10: "ITULab",
+    32844: "LogL",
+    32845: "LogLuv",
+}
+
+
+def check_pixels(width: int, height: int, max_pixels: int) -> None:
+    if width < 1 or height < 1:
+        raise Corrupt("This image declares no pixels at all.")
+    if width * height > max_pixels:
+        raise TooManyPixels(
+            f"This image is {width:,} x {height:,} pixels "
+            f"({width * height / 1e6:,.0f} MP); the limit is {max_pixels / 1e6:,.0f} MP. "
+            "Upload a smaller image."
+        )
 
 
 def guard(ctx: Context) -> None:
@@ -27,17 +56,14 @@ def guard(ctx: Context) -> None:
         raise TooLarge(
             f"This file is {len(ctx.data):,} bytes; the limit is {limits.max_bytes:,} bytes."
         )
+    if ctx.format in ("avif", "heif"):
+        declared = declared_size(ctx.data)
+        if declared is not None:
+            check_pixels(*declared, limits.max_pixels)
+    header = _open(ctx)
     with decoding("reading the header"):
-        header = Image.open(io.BytesIO(ctx.data))
         width, height = header.size
-        if width < 1 or height < 1:
-            raise TooManyPixels("This image has no pixels.")
-        if width * height > limits.max_pixels:
-            raise TooManyPixels(
-                f"This image is {width:,} x {height:,} pixels "
-                f"({width * height / 1e6:.0f} MP); the limit is "
-                f"{limits.max_pixels / 1e6:.0f} MP."
-            )
+        check_pixels(width, height, limits.max_pixels)
         frames = int(getattr(header, "n_frames", 1) or 1)
         orientation = _orientation(header)
     kept = frames if frames <= limits.max_frames else 1
@@ -50,8 +76,50 @@ def guard(ctx: Context) -> None:
     ctx.orientation = orientation
     if frames > kept:
         ctx.notes.append(
-            f"animation of {frames} frames is over the cap; only the first frame is used"
+            f"The animation has {frames} frames, over the limit of {limits.max_frames} "
+            f"frames or {limits.max_pixels / 1e6:,.0f} MP in all; only its first frame is used."
         )
+
+
+def _open(ctx: Context) -> Image.Image:
+    with decoding("reading the header"):
+        try:
+            return Image.open(io.BytesIO(ctx.data))
+        except Image.DecompressionBombError as exc:
+            # Pillow's own guard fires at open for sizes far over any sane cap.
+            raise TooManyPixels(
+                f"This image has far more pixels than the limit of "
+                f"{ctx.options.max_pixels / 1e6:,.0f} MP. Upload a smaller image.",
+                detail=str(exc),
+            ) from exc
+        except UnidentifiedImageError as exc:
+            encoding = tiff_encoding(ctx.data) if ctx.format == "tiff" else None
+            if encoding is not None:
+                raise UnsupportedEncoding(
+                    f"This TIFF uses {encoding}, which picset cannot read. Save it as an "
+                    "8-bit or 16-bit RGB TIFF, a JPEG or a PNG and upload it again.",
+                    detail=str(exc),
+                ) from exc
+            raise Corrupt(detail=f"reading the header: {exc}") from exc
+
+
+def tiff_encoding(data: bytes) -> str | None:
+    """What a TIFF's first directory says it holds ("16-bit CIELab"), or None when the
+    directory itself cannot be read (then the file is damaged, not merely unusual)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a damaged directory warns before it fails
+        try:
+            directory = TiffImagePlugin.ImageFileDirectory_v2(data[:8])
+            stream = io.BytesIO(data)
+            stream.seek(directory.next)
+            directory.load(stream)
+            photometric = int(directory[262])
+            bits = directory.get(258, (1,))
+        except Exception:  # any failure here means an unreadable directory
+            return None
+    depth = bits[0] if isinstance(bits, tuple) and bits else bits
+    name = TIFF_PHOTOMETRIC.get(photometric, f"photometric interpretation {photometric}")
+    return f"{depth}-bit {name}"
 
 
 def _orientation(image: Image.Image) -> int:

@@ -2,6 +2,7 @@
 
 Resizing 2560 -> 1920 -> 1280 -> ... costs far less than resizing the full original every
 time, and with a Lanczos filter and steps of at most ~2x the results are visually the same.
+An animation has every frame resized the same way; its first frame doubles as the still.
 """
 
 from __future__ import annotations
@@ -12,13 +13,28 @@ from .context import Context
 from .plan import scaled_height
 
 
-def resize(ctx: Context) -> None:
-    current = ctx.image
-    assert current is not None
-    for width in sorted(ctx.widths, reverse=True):
-        size = (width, scaled_height(width, ctx.display_width, ctx.display_height))
+def cascade(image: Image.Image, sizes: list[tuple[int, int]]) -> list[Image.Image]:
+    """The image at each size (widest first), each made from the one before."""
+    made = []
+    current = image
+    for size in sizes:
         if current.size != size:
             current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         current.info = {}
-        ctx.resized[width] = current
+        made.append(current)
+    return made
+
+
+def resize(ctx: Context) -> None:
+    assert ctx.image is not None
+    widths = sorted(ctx.widths, reverse=True)
+    sizes = [(w, scaled_height(w, ctx.display_width, ctx.display_height)) for w in widths]
+    if ctx.animation:
+        per_frame = [cascade(frame, sizes) for frame in ctx.animation]
+        for index, width in enumerate(widths):
+            ctx.resized_frames[width] = [frame[index] for frame in per_frame]
+            ctx.resized[width] = ctx.resized_frames[width][0]
+        ctx.animation = []
+    else:
+        ctx.resized = dict(zip(widths, cascade(ctx.image, sizes), strict=True))
     ctx.image = None  # the full-size pixels are no longer needed: let them go

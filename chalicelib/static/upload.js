@@ -152,9 +152,11 @@
     setState(item, "uploading", `Uploading… ${percent} %`);
   }
 
+  // Once a file is on its way its alt text is fixed (it travels with the ticket).
   function lock(item) {
     item.altInput.disabled = true;
     item.decorative.disabled = true;
+    item.altFields.hidden = true;
     item.remove.hidden = true;
   }
 
