@@ -6,6 +6,8 @@ or AWS, chosen by endpoint URL and profile.
     python -m dev.cli status ID                     ready / failed / processing, from S3
     python -m dev.cli reprocess ID | --all          re-run the pipeline on stored originals
     python -m dev.cli delete ID                     original, variants and manifest
+    python -m dev.cli create-bucket [--origin URL]  the bucket, CORS, public read on images/
+                                                    (before `chalice deploy` of a direct stage)
 
 `upload` goes through the API, exactly as the browser does (so it needs `--api`); the other
 commands talk to the bucket with the caller's own credentials, using the same settings
@@ -16,6 +18,7 @@ resize function. Exit status: 0 when everything asked for succeeded, 1 otherwise
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import mimetypes
@@ -39,6 +42,7 @@ from chalicelib.manifest import Manifest
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
 from chalicelib.storage import S3Storage
+from dev.bootstrap import prepare_bucket
 from dev.progress import ProgressBar
 
 DEFAULT_API = "http://127.0.0.1:8000/"
@@ -269,6 +273,21 @@ def cmd_delete(target: Target, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- create-bucket ----------------------------------------------------------------------
+
+
+def cmd_create_bucket(target: Target, args: argparse.Namespace) -> int:
+    settings = target.settings
+    if args.origin:
+        settings = dataclasses.replace(settings, allowed_origins=tuple(args.origin))
+    prepare_bucket(aws.client("s3", settings, target.session), settings)
+    target.out.write(
+        f"bucket {settings.bucket} ready: uploads allowed from "
+        f"{', '.join(settings.allowed_origins)}; public read on {keys.IMAGES_PREFIX} only\n"
+    )
+    return 0
+
+
 # --- entry point ------------------------------------------------------------------------
 
 
@@ -306,6 +325,16 @@ def parser() -> argparse.ArgumentParser:
     delete = commands.add_parser("delete", help="delete an original, its variants, manifest")
     delete.add_argument("id")
     delete.set_defaults(run=cmd_delete)
+
+    bucket = commands.add_parser(
+        "create-bucket", help="create or update the bucket (CORS, public read on images/)"
+    )
+    bucket.add_argument(
+        "--origin",
+        action="append",
+        help="origin allowed to upload (repeatable); default PICSET_ALLOWED_ORIGINS",
+    )
+    bucket.set_defaults(run=cmd_create_bucket)
     return root
 
 

@@ -223,3 +223,17 @@ def test_progress_bar_ends_full_on_its_own_line():
     frames = stream.getvalue().split("\r")[1:]
     assert "25%" in frames[0]
     assert frames[-1].endswith("100% 2.0 KB/2.0 KB\n")
+
+
+def test_create_bucket_prepares_a_bucket_for_the_direct_trigger(stack):
+    bucket = "picset-cli-created"
+    done = cli(stack, "--bucket", bucket, "create-bucket", "--origin", "https://photos.example")
+    assert done.returncode == 0, done.stderr
+    s3 = aws.client("s3", Settings.from_env(stack.env))
+    cors = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    upload_rule = next(rule for rule in cors if "POST" in rule["AllowedMethods"])
+    assert upload_rule["AllowedOrigins"] == ["https://photos.example"]
+    (statement,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+    assert statement["Resource"] == f"arn:aws:s3:::{bucket}/images/*"
+    # idempotent: a second run (e.g. with the deployed API's origin) updates in place
+    assert cli(stack, "--bucket", bucket, "create-bucket").returncode == 0
