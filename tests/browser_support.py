@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,15 +28,33 @@ ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 
 
+class _Shared:
+    """One chromium for the whole run. Each test module that aliases the fixture gets its
+    own fixture definition, and Playwright's sync API cannot run twice in one thread, so
+    the definitions share one launched browser, closed when the last user is done."""
+
+    users = 0
+    playwright: Any = None
+    browser: Any = None
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: scripts/install-chromium installs it")
-    from playwright.sync_api import sync_playwright
+    if _Shared.users == 0:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
+        _Shared.playwright = sync_playwright().start()
+        _Shared.browser = _Shared.playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=ARGS
         )
-        yield launched
-        launched.close()
+    _Shared.users += 1
+    try:
+        yield _Shared.browser
+    finally:
+        _Shared.users -= 1
+        if _Shared.users == 0:
+            _Shared.browser.close()
+            _Shared.playwright.stop()
+            _Shared.browser = _Shared.playwright = None

@@ -12,6 +12,7 @@ from chalicelib import errors
 from chalicelib.pipeline import Context, Options, run
 from chalicelib.pipeline.colour import colour, has_transparency, to_srgb
 from chalicelib.pipeline.decode import decode
+from chalicelib.pipeline.describe import dominant_color, placeholder_uri
 from chalicelib.pipeline.encode import encode_one, output_formats
 from chalicelib.pipeline.guard import guard, tiff_encoding
 from chalicelib.pipeline.isobmff import declared_size, spatial_extents
@@ -376,3 +377,63 @@ def test_encode_writes_no_metadata(fmt):
     decoded = Image.open(io.BytesIO(encode_one(image, fmt, Options())))
     assert len(decoded.getexif()) == 0
     assert not {"exif", "comment", "xmp", "icc_profile"} & set(decoded.info)
+
+
+# --- describe ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image", "colour"),
+    [
+        pytest.param(Image.new("RGB", (50, 40), (200, 30, 20)), "#c81e14", id="opaque"),
+        pytest.param(Image.new("RGBA", (50, 40), (0, 0, 0, 0)), "#000000", id="all-transparent"),
+    ],
+)
+def test_dominant_colour(image, colour):
+    assert dominant_color(image) == colour
+
+
+def test_dominant_colour_ignores_transparent_pixels():
+    """Transparent pixels are black here, as encoders often leave them; the visible
+    quarter is what a person sees."""
+    image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    image.paste((20, 120, 220, 255), (0, 0, 32, 32))
+    assert dominant_color(image) == "#1478dc"
+
+
+def test_placeholder_is_a_small_data_uri():
+    uri = placeholder_uri(Image.new("RGBA", (640, 480), (20, 120, 220, 128)))
+    assert uri.startswith("data:image/webp;base64,") and len(uri) <= 1024
+
+
+# --- HEIF and AVIF ------------------------------------------------------------------------
+
+
+def red_corner_photo() -> Image.Image:
+    image = Image.new("RGB", (400, 200), "white")
+    image.paste((255, 0, 0), (0, 0, 100, 100))
+    return image
+
+
+def test_avif_rotation_is_honoured():
+    """Pillow's AVIF encoder turns EXIF orientation 6 into an `irot`/`imir` transform in
+    the container; read back, the picture must come out turned upright."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    red_corner_photo().save(buffer, "AVIF", exif=exif, quality=90)
+    ctx = run(Context(data=buffer.getvalue(), options=Options(widths=(100,))))
+    assert (ctx.display_width, ctx.display_height) == (200, 400)
+    jpeg = Image.open(io.BytesIO(next(o.body for o in ctx.outputs if o.format == "jpeg")))
+    assert jpeg.size == (100, 200)
+    red = jpeg.convert("RGB").getpixel((95, 5))  # the red corner turned to the top right
+    assert isinstance(red, tuple) and red[0] > 200 and red[1] < 60
+
+
+def test_heic_is_decoded_through_pillow_heif():
+    buffer = io.BytesIO()
+    red_corner_photo().save(buffer, "HEIF", quality=90)
+    ctx = run(Context(data=buffer.getvalue(), options=Options(widths=(100,))))
+    assert ctx.format == "heif"
+    assert (ctx.display_width, ctx.display_height) == (400, 200)
+    assert {o.format for o in ctx.outputs} == {"avif", "webp", "jpeg"}
