@@ -72,6 +72,7 @@ def ready_image(stack: Stack) -> dict[str, Any]:
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     opened = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened.set_default_timeout(WAIT_MS)  # a busy 2-core CI machine can be slow to answer
     yield opened
     opened.close()
 
@@ -138,6 +139,7 @@ def test_picture_page_fetches_one_avif_of_the_width_sizes_asks_for(
     context = browser.new_context(
         viewport={"width": width, "height": height}, device_scale_factor=scale
     )
+    context.set_default_timeout(WAIT_MS)
     try:
         page = context.new_page()
         fetched: list[str] = []
@@ -467,6 +469,7 @@ def test_copied_markup_renders_on_another_site(browser, stack, ready_image, othe
     site_url, site_root = other_site
     origin = stack.url.rstrip("/")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
     try:
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
         page = context.new_page()

@@ -93,16 +93,19 @@ def test_isobmff_spatial_extents(data, extents, declared):
 # --- guard ---------------------------------------------------------------------------------
 
 
-def lab16_tiff() -> bytes:
-    """A tiny uncompressed 16-bit CIELab TIFF, which Pillow cannot open."""
+def lab16_tiff(photometric: int = 8, lab: tuple[int, int, int] = (100, 0, 0)) -> bytes:
+    """A tiny uncompressed 16-bit TIFF of one Lab colour (CIELab unless `photometric`
+    says otherwise: 9 is ICCLab, which picset does not read)."""
     width, height = 2, 2
-    pixels = b"\x00\x80" * 3 * width * height
+    lightness, a, b = lab
+    sample = struct.pack("<Hhh", round(lightness * 65535 / 100), a * 256, b * 256)
+    pixels = sample * width * height
     entries = [
         (256, 3, 1, width),
         (257, 3, 1, height),
         (258, 3, 3, 0),  # patched to the offset of the bits-per-sample values
         (259, 3, 1, 1),
-        (262, 3, 1, 8),
+        (262, 3, 1, photometric),
         (273, 4, 1, 0),  # patched to the pixel offset
         (277, 3, 1, 3),
         (278, 3, 1, height),
@@ -136,7 +139,7 @@ def lab16_tiff() -> bytes:
         pytest.param(
             heif_file(ispe(17000, 17000)), SMALL, errors.TooManyPixels, id="avif-bomb-header"
         ),
-        pytest.param(lab16_tiff(), SMALL, errors.UnsupportedEncoding, id="tiff-lab16"),
+        pytest.param(lab16_tiff(9), SMALL, errors.UnsupportedEncoding, id="tiff-icclab16"),
         pytest.param(b"II*\x00" + b"\xff" * 20, SMALL, errors.Corrupt, id="tiff-garbage"),
         pytest.param(b"\xff\xd8\xff" + b"\x00" * 30, SMALL, errors.Corrupt, id="jpeg-garbage"),
     ],
@@ -148,7 +151,7 @@ def test_guard_refuses(data, options, error):
 
 
 def test_tiff_encoding_names_what_it_found():
-    assert tiff_encoding(lab16_tiff()) == "16-bit CIELab"
+    assert tiff_encoding(lab16_tiff(9)) == "16-bit ICCLab"
     assert tiff_encoding(b"II*\x00\xff\xff\xff\xff") is None
 
 
@@ -185,6 +188,23 @@ def test_decode_uses_only_the_first_frame_over_the_cap():
     decode(ctx)
     assert ctx.animation == []
     assert ctx.image is not None and not ctx.animated
+
+
+@pytest.mark.parametrize(
+    ("lab", "rgb"),
+    [
+        pytest.param((100, 0, 0), (255, 255, 255), id="white"),
+        pytest.param((50, 0, 0), (119, 119, 119), id="mid-grey"),
+        pytest.param((54, 81, 70), (255, 0, 0), id="red"),
+        pytest.param((37, 22, -68), (40, 80, 200), id="blue"),
+    ],
+)
+def test_a_16_bit_cielab_tiff_decodes_to_its_colour(lab, rgb):
+    ctx = run(Context(data=lab16_tiff(8, lab), options=Options(widths=(2,))))
+    got = Image.open(io.BytesIO(next(o.body for o in ctx.outputs if o.format == "jpeg")))
+    pixel = got.convert("RGB").getpixel((0, 0))
+    assert isinstance(pixel, tuple)
+    assert max(abs(x - y) for x, y in zip(pixel, rgb, strict=True)) <= 12, pixel
 
 
 # --- orient --------------------------------------------------------------------------------
