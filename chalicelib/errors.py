@@ -36,8 +36,8 @@ class UnsupportedEncoding(PicsetError):
     code = "unsupported_encoding"
     message = (
         "This file is in a format picset takes, but uses an encoding it cannot read "
-        "(for example a 16-bit CIELab TIFF). Save it as an ordinary RGB JPEG, PNG or TIFF "
-        "and upload it again."
+        "(for example a 16-bit ICCLab or LogLuv TIFF). Save it as an ordinary RGB JPEG, "
+        "PNG or TIFF and upload it again."
     )
 
 

@@ -17,6 +17,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
+from chalicelib.pipeline.tifflab import register as register_tiff_lab16
+
+# Pillow needs picset's table entry to read a 16-bit CIELab TIFF's samples at all; the
+# colour conversion below (`lab_tiff_reference`) is then done without LittleCMS.
+register_tiff_lab16()
+
 _SRGB = ImageCms.createProfile("sRGB")
 _LAB = ImageCms.createProfile("LAB", 5000)
 _TO_LAB = ImageCms.buildTransform(_SRGB, _LAB, "RGB", "LAB")
@@ -66,6 +72,37 @@ def delta_e(first: Image.Image, second: Image.Image) -> tuple[float, float]:
     return float(distance.mean()), float(np.percentile(distance, 95))
 
 
+# Bradford-adapted XYZ (D50) -> linear sRGB (D65), from Lindbloom's tables.
+_XYZ_D50_TO_SRGB = np.array(
+    [
+        [3.1338561, -1.6168667, -0.4906146],
+        [-0.9787684, 1.9161415, 0.0334540],
+        [0.0719453, -0.2289914, 1.4052427],
+    ]
+)
+_D50 = np.array([0.96422, 1.0, 0.82521])
+
+
+def lab_tiff_reference(image: Image.Image) -> Image.Image:
+    """A 16-bit CIELab TIFF (decoded to its samples' high bytes) to sRGB by the CIE
+    formulas in numpy, with no colour management library involved at all."""
+    raw = np.asarray(image.convert("RGB"))
+    lightness = raw[..., 0].astype(np.float64) * 100 / 255
+    a = raw[..., 1].view(np.int8).astype(np.float64)
+    b = raw[..., 2].view(np.int8).astype(np.float64)
+    fy = (lightness + 16) / 116
+    f = np.stack([fy + a / 500, fy, fy - b / 200], axis=-1)
+    xyz = np.where(f**3 > 216 / 24389, f**3, (116 * f - 16) / (24389 / 27)) * _D50
+    linear = np.clip(xyz @ _XYZ_D50_TO_SRGB.T, 0, 1)
+    srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+    return Image.fromarray(np.round(srgb * 255).astype(np.uint8), "RGB")
+
+
+def is_cielab_tiff(image: Image.Image) -> bool:
+    tags = getattr(image, "tag_v2", None)
+    return image.format == "TIFF" and tags is not None and tags.get(262) == 8
+
+
 def reference(
     path: Path,
     size: tuple[int, int],
@@ -75,6 +112,8 @@ def reference(
     """The file as a colour-managed viewer shows it, resized to `size`."""
     image = Image.open(path)
     image.load()
+    if is_cielab_tiff(image):
+        return lab_tiff_reference(image).resize(size, Image.Resampling.BICUBIC)
     upright = ImageOps.exif_transpose(image)
     icc = icc_override or upright.info.get("icc_profile") or image.info.get("icc_profile")
     if upright.mode in ("P", "PA", "1", "I;16", "I", "LA"):

@@ -44,6 +44,14 @@ IMAGE_LOADED = """() => {
 }"""
 
 
+LAYOUT_SHIFT = """() => new Promise(resolve => {
+  let total = 0;
+  new PerformanceObserver(list => { for (const entry of list.getEntries()) total += entry.value; })
+    .observe({ type: "layout-shift", buffered: true });
+  setTimeout(() => resolve(total), 200);
+})"""
+
+
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -64,6 +72,7 @@ def ready_image(stack: Stack) -> dict[str, Any]:
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     opened = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened.set_default_timeout(WAIT_MS)  # a busy 2-core CI machine can be slow to answer
     yield opened
     opened.close()
 
@@ -130,6 +139,7 @@ def test_picture_page_fetches_one_avif_of_the_width_sizes_asks_for(
     context = browser.new_context(
         viewport={"width": width, "height": height}, device_scale_factor=scale
     )
+    context.set_default_timeout(WAIT_MS)
     try:
         page = context.new_page()
         fetched: list[str] = []
@@ -152,6 +162,8 @@ def test_picture_page_fetches_one_avif_of_the_width_sizes_asks_for(
         shown = page.evaluate("document.querySelector('#picture img').getBoundingClientRect()")
         assert slot - 20 <= shown["width"] <= slot
         assert abs(shown["height"] - shown["width"] * 1500 / 2000) <= 1
+        # Width and height reserve the box before any byte arrives: nothing moved.
+        assert page.evaluate(LAYOUT_SHIFT) == 0
         # ...and says, live, what the browser picked.
         current_out = page.locator("#current")
         assert current_out.get_attribute("data-width") == str(expected)
@@ -160,6 +172,70 @@ def test_picture_page_fetches_one_avif_of_the_width_sizes_asks_for(
         page.screenshot(path=SHOTS / f"picture-page-{width}x{height}.png", full_page=True)
     finally:
         context.close()
+
+
+def test_placeholder_and_colour_hold_the_place_until_the_image_arrives(context, stack, ready_image):
+    manifest = ready_image["manifest"]
+    held: list[Any] = []
+    page = context.new_page()
+    # Hold every variant request, so the page can be seen before the image arrives.
+    page.route(f"**/images/{manifest['id']}/*", lambda route: held.append(route))
+    page.goto(ready_image["ticket"]["page_url"], wait_until="domcontentloaded")
+    for _ in range(200):  # Playwright hands over routes while the page is being waited on
+        if held:
+            break
+        page.wait_for_timeout(50)
+    img = page.locator("#picture img")
+    before = img.bounding_box()
+    style = page.evaluate(
+        "() => { const s = getComputedStyle(document.querySelector('#picture img'));"
+        " return [s.backgroundImage, s.backgroundColor]; }"
+    )
+    assert style[0].startswith('url("data:image/webp;base64,')
+    red, green, blue = (int(manifest["color"][i : i + 2], 16) for i in (1, 3, 5))
+    assert style[1] == f"rgb({red}, {green}, {blue})"
+    assert before is not None and before["height"] == pytest.approx(before["width"] * 0.75, abs=1)
+    page.screenshot(path=SHOTS / "picture-page-loading.png")
+
+    assert len(held) == 1
+    for route in held:
+        route.continue_()
+    page.wait_for_function(IMAGE_LOADED, timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelector('#picture img.loaded') !== null")
+    after = img.bounding_box()
+    assert after == before, "the image filled the box it had, nothing moved"
+    background = page.evaluate(
+        "() => getComputedStyle(document.querySelector('#picture img')).backgroundImage"
+    )
+    assert background == "none", "the placeholder goes once the image is in"
+    assert page.evaluate(LAYOUT_SHIFT) == 0
+
+
+def test_upload_works_from_the_keyboard_alone(context, stack, tmp_path):
+    photo = tmp_path / "keys.jpg"
+    photo.write_bytes(make_image(640, 480))
+    page = context.new_page()
+    page.goto(stack.url)
+    for _ in range(10):  # skip link, home link, then the file input
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "file":
+            break
+    assert page.evaluate("document.activeElement.id") == "file"
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(photo))
+
+    page.keyboard.press("Tab")  # Remove
+    page.keyboard.press("Tab")  # the alt text
+    assert page.evaluate("document.activeElement.id") == "alt-0"
+    page.keyboard.type("Typed without a mouse")
+    page.keyboard.press("Tab")  # Decorative
+    page.keyboard.press("Tab")  # Upload
+    assert page.evaluate("document.activeElement.id") == "start"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/images/*", timeout=WAIT_MS)
+    page.wait_for_function(IMAGE_LOADED, timeout=WAIT_MS)
+    assert page.locator("#picture img").get_attribute("alt") == "Typed without a mouse"
 
 
 def test_variant_table_lists_every_variant_with_a_bar(context, ready_image):
@@ -200,7 +276,7 @@ def test_text_file_named_jpg_ends_with_a_clear_failure(context, stack, tmp_path)
     assert message.startswith("Processing failed: This file is not an image picset can read.")
     page.screenshot(path=SHOTS / "upload-page-failed.png", full_page=True)
 
-    row.get_by_role("link", name="See details").click()
+    row.get_by_role("link", name="See why notes.jpg failed").click()
     status = page.locator("#status")
     assert status.get_attribute("data-code") == "unsupported_format"
     assert "not an image picset can read" in status.inner_text()
@@ -393,6 +469,7 @@ def test_copied_markup_renders_on_another_site(browser, stack, ready_image, othe
     site_url, site_root = other_site
     origin = stack.url.rstrip("/")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
     try:
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
         page = context.new_page()

@@ -7,10 +7,11 @@ variant of each format; `python -m dev.corpus_report` prints every measured valu
 * `MANAGED` = 3.0 mean. About 2.3 is the smallest difference a person sees side by side.
   Measured: at most 1.96 (the 128 px HEIC), and on the profiled files at most 1.74 (XYB)
   and 1.57 (CMYK with SWOP v2); what remains is lossy encoding and a different
-  resampling filter. Ignoring the profile instead lands 4.1 (Display P3 photo), 5.8
-  (Generic RGB), 10.8 (CMYK), 11.6 (ProPhoto), 14.9 (FOGRA39 CMYK) and 22.8 (XYB), so a
-  missing or wrong conversion fails; `test_colour_matches_a_managed_reference` checks
-  that for each of those files.
+  resampling filter. The 16-bit CIELab TIFF is compared with a conversion by the CIE
+  formulas in numpy (no LittleCMS at all): 2.1. Ignoring the profile instead lands 4.1
+  (Display P3 photo), 5.8 (Generic RGB), 10.8 (CMYK), 11.6 (ProPhoto), 14.9 (FOGRA39
+  CMYK) and 22.8 (XYB), so a missing or wrong conversion fails;
+  `test_colour_matches_a_managed_reference` checks that for each of those files.
 * `CMYK_FALLBACK` = 6.0 mean, for CMYK files without a profile, measured against the
   same pixels read through Photoshop's default U.S. Web Coated (SWOP) v2 profile (taken
   from the corpus's profiled twin). The fallback is built from other SWOP data (CGATS
@@ -60,8 +61,8 @@ EXPECTED: dict[str, str] = {
     "pitm.avif": READY,
     "hopper.heif": READY,
     "fogra-0-100-100-0.tif": READY,
-    # 16-bit CIELab: a TIFF, but an encoding Pillow's TIFF decoder does not read.
-    "cielab-dagams.tiff": "unsupported_encoding",
+    # 16-bit CIELab, which Pillow does not read by itself (see pipeline/tifflab.py).
+    "cielab-dagams.tiff": READY,
     "truncated.jpg": "corrupt",
     "truncated_image.png": "corrupt",
     "prophoto.png": READY,
@@ -82,6 +83,7 @@ SHAPES: dict[str, tuple[tuple[int, int], str, bool, bool]] = {
     "rotating-squares.webp": ((80, 80), "webp", True, True),
     "hopper.heif": ((128, 128), "heif", False, False),
     "fogra-0-100-100-0.tif": ((1000, 1000), "tiff", False, False),
+    "cielab-dagams.tiff": ((400, 266), "tiff", False, False),
     **{f"Landscape_{n}.jpg": ((600, 450), "jpeg", False, False) for n in range(1, 9)},
 }
 
@@ -98,6 +100,7 @@ PROFILE_MATTERS = (
     "avif-orientation-6.avif",
     "prophoto.png",
     "sample-xyb.jpg",
+    "cielab-dagams.tiff",
     *(f"Landscape_{n}.jpg" for n in range(2, 9)),
     *NO_PROFILE_CMYK,
 )

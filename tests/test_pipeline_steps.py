@@ -12,6 +12,7 @@ from chalicelib import errors
 from chalicelib.pipeline import Context, Options, run
 from chalicelib.pipeline.colour import colour, has_transparency, to_srgb
 from chalicelib.pipeline.decode import decode
+from chalicelib.pipeline.describe import dominant_color, placeholder_uri
 from chalicelib.pipeline.encode import encode_one, output_formats
 from chalicelib.pipeline.guard import guard, tiff_encoding
 from chalicelib.pipeline.isobmff import declared_size, spatial_extents
@@ -92,16 +93,19 @@ def test_isobmff_spatial_extents(data, extents, declared):
 # --- guard ---------------------------------------------------------------------------------
 
 
-def lab16_tiff() -> bytes:
-    """A tiny uncompressed 16-bit CIELab TIFF, which Pillow cannot open."""
+def lab16_tiff(photometric: int = 8, lab: tuple[int, int, int] = (100, 0, 0)) -> bytes:
+    """A tiny uncompressed 16-bit TIFF of one Lab colour (CIELab unless `photometric`
+    says otherwise: 9 is ICCLab, which picset does not read)."""
     width, height = 2, 2
-    pixels = b"\x00\x80" * 3 * width * height
+    lightness, a, b = lab
+    sample = struct.pack("<Hhh", round(lightness * 65535 / 100), a * 256, b * 256)
+    pixels = sample * width * height
     entries = [
         (256, 3, 1, width),
         (257, 3, 1, height),
         (258, 3, 3, 0),  # patched to the offset of the bits-per-sample values
         (259, 3, 1, 1),
-        (262, 3, 1, 8),
+        (262, 3, 1, photometric),
         (273, 4, 1, 0),  # patched to the pixel offset
         (277, 3, 1, 3),
         (278, 3, 1, height),
@@ -135,7 +139,7 @@ def lab16_tiff() -> bytes:
         pytest.param(
             heif_file(ispe(17000, 17000)), SMALL, errors.TooManyPixels, id="avif-bomb-header"
         ),
-        pytest.param(lab16_tiff(), SMALL, errors.UnsupportedEncoding, id="tiff-lab16"),
+        pytest.param(lab16_tiff(9), SMALL, errors.UnsupportedEncoding, id="tiff-icclab16"),
         pytest.param(b"II*\x00" + b"\xff" * 20, SMALL, errors.Corrupt, id="tiff-garbage"),
         pytest.param(b"\xff\xd8\xff" + b"\x00" * 30, SMALL, errors.Corrupt, id="jpeg-garbage"),
     ],
@@ -147,7 +151,7 @@ def test_guard_refuses(data, options, error):
 
 
 def test_tiff_encoding_names_what_it_found():
-    assert tiff_encoding(lab16_tiff()) == "16-bit CIELab"
+    assert tiff_encoding(lab16_tiff(9)) == "16-bit ICCLab"
     assert tiff_encoding(b"II*\x00\xff\xff\xff\xff") is None
 
 
@@ -184,6 +188,23 @@ def test_decode_uses_only_the_first_frame_over_the_cap():
     decode(ctx)
     assert ctx.animation == []
     assert ctx.image is not None and not ctx.animated
+
+
+@pytest.mark.parametrize(
+    ("lab", "rgb"),
+    [
+        pytest.param((100, 0, 0), (255, 255, 255), id="white"),
+        pytest.param((50, 0, 0), (119, 119, 119), id="mid-grey"),
+        pytest.param((54, 81, 70), (255, 0, 0), id="red"),
+        pytest.param((37, 22, -68), (40, 80, 200), id="blue"),
+    ],
+)
+def test_a_16_bit_cielab_tiff_decodes_to_its_colour(lab, rgb):
+    ctx = run(Context(data=lab16_tiff(8, lab), options=Options(widths=(2,))))
+    got = Image.open(io.BytesIO(next(o.body for o in ctx.outputs if o.format == "jpeg")))
+    pixel = got.convert("RGB").getpixel((0, 0))
+    assert isinstance(pixel, tuple)
+    assert max(abs(x - y) for x, y in zip(pixel, rgb, strict=True)) <= 12, pixel
 
 
 # --- orient --------------------------------------------------------------------------------
@@ -376,3 +397,63 @@ def test_encode_writes_no_metadata(fmt):
     decoded = Image.open(io.BytesIO(encode_one(image, fmt, Options())))
     assert len(decoded.getexif()) == 0
     assert not {"exif", "comment", "xmp", "icc_profile"} & set(decoded.info)
+
+
+# --- describe ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image", "colour"),
+    [
+        pytest.param(Image.new("RGB", (50, 40), (200, 30, 20)), "#c81e14", id="opaque"),
+        pytest.param(Image.new("RGBA", (50, 40), (0, 0, 0, 0)), "#000000", id="all-transparent"),
+    ],
+)
+def test_dominant_colour(image, colour):
+    assert dominant_color(image) == colour
+
+
+def test_dominant_colour_ignores_transparent_pixels():
+    """Transparent pixels are black here, as encoders often leave them; the visible
+    quarter is what a person sees."""
+    image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    image.paste((20, 120, 220, 255), (0, 0, 32, 32))
+    assert dominant_color(image) == "#1478dc"
+
+
+def test_placeholder_is_a_small_data_uri():
+    uri = placeholder_uri(Image.new("RGBA", (640, 480), (20, 120, 220, 128)))
+    assert uri.startswith("data:image/webp;base64,") and len(uri) <= 1024
+
+
+# --- HEIF and AVIF ------------------------------------------------------------------------
+
+
+def red_corner_photo() -> Image.Image:
+    image = Image.new("RGB", (400, 200), "white")
+    image.paste((255, 0, 0), (0, 0, 100, 100))
+    return image
+
+
+def test_avif_rotation_is_honoured():
+    """Pillow's AVIF encoder turns EXIF orientation 6 into an `irot`/`imir` transform in
+    the container; read back, the picture must come out turned upright."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    red_corner_photo().save(buffer, "AVIF", exif=exif, quality=90)
+    ctx = run(Context(data=buffer.getvalue(), options=Options(widths=(100,))))
+    assert (ctx.display_width, ctx.display_height) == (200, 400)
+    jpeg = Image.open(io.BytesIO(next(o.body for o in ctx.outputs if o.format == "jpeg")))
+    assert jpeg.size == (100, 200)
+    red = jpeg.convert("RGB").getpixel((95, 5))  # the red corner turned to the top right
+    assert isinstance(red, tuple) and red[0] > 200 and red[1] < 60
+
+
+def test_heic_is_decoded_through_pillow_heif():
+    buffer = io.BytesIO()
+    red_corner_photo().save(buffer, "HEIF", quality=90)
+    ctx = run(Context(data=buffer.getvalue(), options=Options(widths=(100,))))
+    assert ctx.format == "heif"
+    assert (ctx.display_width, ctx.display_height) == (400, 200)
+    assert {o.format for o in ctx.outputs} == {"avif", "webp", "jpeg"}

@@ -23,7 +23,7 @@ class Options:
     avif_quality: int = 50
     avif_speed: int = 8
     webp_quality: int = 75
-    webp_method: int = 4
+    webp_method: int = 2
     jpeg_quality: int = 80
     max_bytes: int = 40 * 1024 * 1024
     max_pixels: int = 100_000_000

@@ -1,7 +1,8 @@
 """Step: decode the pixels, at the smallest scale that still covers the widest variant.
 
 For JPEG, `draft` lets libjpeg decode at 1/2, 1/4 or 1/8 scale directly, which saves
-most of the decode time and memory for a large photo that only needs 2560 px. An
+most of the decode time and memory for a large photo that only needs 2560 px. A 16-bit
+CIELab TIFF comes out as Pillow's LAB mode (see `tifflab`). An
 animation the guard let through (within the frame and pixel caps) is decoded frame by
 frame into full RGBA canvases, since Pillow composites each GIF/WebP frame onto the last.
 """
@@ -13,6 +14,7 @@ from PIL import Image, ImageSequence
 from .context import Context
 from .decoding import decoding
 from .plan import scaled_height
+from .tifflab import as_lab, is_lab16
 
 DEFAULT_FRAME_MS = 100  # what browsers assume for a GIF frame without a delay
 
@@ -27,7 +29,7 @@ def decode(ctx: Context) -> None:
             if ctx.format == "jpeg" and ctx.widths:
                 image.draft(None, _draft_size(ctx))
             image.load()
-            ctx.image = image
+            ctx.image = as_lab(image) if is_lab16(image) else image
     ctx.header = None
 
 

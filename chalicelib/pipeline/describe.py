@@ -26,10 +26,23 @@ def placeholder_uri(image: Image.Image) -> str:
     return ""
 
 
+def visible_pixels(image: Image.Image) -> Image.Image:
+    """A 64 x 64 RGB sample of the picture, without its (mostly) transparent pixels,
+    whose colour channels hold whatever the encoder left there (often black)."""
+    small = image.convert("RGBA").resize((64, 64), Image.Resampling.BOX)
+    raw = small.tobytes()
+    kept = b"".join(raw[i : i + 3] for i in range(0, len(raw), 4) if raw[i + 3] >= 128)
+    if not kept:
+        return small.convert("RGB")
+    return Image.frombytes("RGB", (len(kept) // 3, 1), kept)
+
+
 def dominant_color(image: Image.Image) -> str:
-    """The most common of a few representative colours, as #rrggbb."""
-    small = image.convert("RGB").resize((64, 64), Image.Resampling.BOX)
-    palette_image = small.quantize(colors=6, method=Image.Quantize.MEDIANCUT)
+    """The most common of a few representative visible colours, as #rrggbb."""
+    sample = visible_pixels(image) if image.mode == "RGBA" else image.convert("RGB")
+    if image.mode != "RGBA":
+        sample = sample.resize((64, 64), Image.Resampling.BOX)
+    palette_image = sample.quantize(colors=6, method=Image.Quantize.MEDIANCUT)
     counts = palette_image.getcolors() or [(1, 0)]
     _count, entry = max(counts, key=lambda pair: pair[0])
     index = int(entry) if isinstance(entry, int) else 0

@@ -19,8 +19,10 @@ from ..errors import Corrupt, TooLarge, TooManyPixels, UnsupportedEncoding
 from .context import Context
 from .decoding import decoding
 from .isobmff import declared_size
+from .tifflab import register as register_tiff_lab16
 
 pillow_heif.register_heif_opener()
+register_tiff_lab16()
 
 ORIENTATION_TAG = 0x0112
 TIFF_PHOTOMETRIC = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from . import allocator
 from .colour import colour
 from .context import Context
 from .decode import decode
@@ -14,18 +15,21 @@ from .guard import guard
 from .orient import orient
 from .plan import plan
 from .resize import resize
+from .shrink import shrink
 from .sniff import sniff
 
 Step = Callable[[Context], None]
 
 #: plan comes before decode (not after colour) because decode needs the widest
-#: planned width to choose its scale; planning needs only the header.
+#: planned width to choose its scale; planning needs only the header. shrink comes
+#: before colour so colour converts only the pixels that are kept.
 STEPS: tuple[tuple[str, Step], ...] = (
     ("sniff", sniff),
     ("guard", guard),
     ("plan", plan),
     ("decode", decode),
     ("orient", orient),
+    ("shrink", shrink),
     ("colour", colour),
     ("resize", resize),
     ("describe", describe),
@@ -35,6 +39,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
 
 def run(ctx: Context, steps: tuple[tuple[str, Step], ...] = STEPS) -> Context:
     """Run each step in order, recording its wall time in `ctx.timings` (ms)."""
+    allocator.tune()
     for name, step in steps:
         started = time.perf_counter()
         try:

@@ -20,7 +20,7 @@
     current.dataset.format = found ? found[2] : "";
     current.dataset.width = String(width);
     current.dataset.src = source;
-    current.textContent = `${format}, ${width} px wide, for a ${slot} CSS px slot at ${window.devicePixelRatio}× density`;
+    current.textContent = `${format}, ${width} px wide, for ${slot} CSS px at ${window.devicePixelRatio}× density`;
     current.title = source;
   }
 

@@ -83,7 +83,9 @@
     const cancel = element("button", {
       type: "button", class: "secondary", "aria-label": `Cancel ${file.name}`, text: "Cancel", hidden: true,
     });
-    const link = element("a", { class: "item-link", hidden: true, text: "Open its page" });
+    const link = element("a", {
+      class: "item-link", hidden: true, text: "Open its page", "aria-label": `Open the page of ${file.name}`,
+    });
     const altInput = element("input", {
       type: "text", id: `alt-${n}`, maxlength: String(limits.max_alt),
       placeholder: "What the photo shows, for people who cannot see it",
@@ -275,6 +277,7 @@
     } else if (manifest.status === "failed") {
       setState(item, "failed", `Processing failed: ${manifest.error.message}`);
       item.link.textContent = "See details";
+      item.link.setAttribute("aria-label", `See why ${item.file.name} failed`);
     } else if (manifest.status === "slow") {
       setState(item, "processing", "Still processing. Its page will show the image when it is done.");
     } else {
