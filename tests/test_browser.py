@@ -174,6 +174,27 @@ def test_picture_page_fetches_one_avif_of_the_width_sizes_asks_for(
         context.close()
 
 
+def test_picked_source_line_follows_a_resize(browser, stack, ready_image):
+    context = browser.new_context(viewport={"width": 400, "height": 800})
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        page.goto(ready_image["ticket"]["page_url"])
+        current = page.locator("#current")
+        # 400 - 32 = 368 CSS px at 1x: the 640 px AVIF.
+        page.wait_for_function("() => document.getElementById('current').dataset.width")
+        assert current.get_attribute("data-width") == "640"
+        page.set_viewport_size({"width": 1440, "height": 900})
+        # Now 960 CSS px: chromium fetches the 960 px AVIF and the line says so.
+        page.wait_for_function(
+            "() => document.getElementById('current').dataset.width === '960'", timeout=WAIT_MS
+        )
+        assert current.get_attribute("data-src").endswith("/960w.avif")
+        assert "AVIF, 960 px wide" in current.inner_text()
+    finally:
+        context.close()
+
+
 def test_placeholder_and_colour_hold_the_place_until_the_image_arrives(context, stack, ready_image):
     manifest = ready_image["manifest"]
     held: list[Any] = []
