@@ -161,7 +161,11 @@ def render(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m dev.bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m dev.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="1 repetition, 2 inputs, short flow")
     parser.add_argument("--reps", type=int, help="repetitions (default 3, quick 1)")
     parser.add_argument("--inputs", nargs="*", help="input names (default: all)")
