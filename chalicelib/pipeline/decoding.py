@@ -1,8 +1,10 @@
 """Turns what a decoder raises on a hostile or broken file into the domain's errors.
 
 Decoders fail in many ways (OSError for truncation, SyntaxError for bad headers,
-ValueError, struct.error, EOFError...). Inside `decoding()` each one becomes `Corrupt`,
-and Pillow's bomb check becomes `TooManyPixels`, so no decoder error escapes as a crash.
+ValueError, struct.error, EOFError; libavif and libheif report a damaged file as
+RuntimeError, which the fuzzer in tests/test_fuzz.py found). Inside `decoding()` each
+one becomes `Corrupt`, and Pillow's bomb check becomes `TooManyPixels`, so no decoder
+error escapes as a crash.
 Only the steps that touch decoders use it; a bug elsewhere still surfaces as a bug.
 """
 
@@ -29,6 +31,7 @@ DECODER_ERRORS = (
     KeyError,
     TypeError,
     ZeroDivisionError,
+    RuntimeError,
 )
 
 
