@@ -150,8 +150,9 @@ def render(
             "",
             f"`{flow['photo']}` uploaded through a ticket and a multipart POST to moto's "
             "server, the S3 event queued to SQS, `dev.worker` running the resize handler, "
-            "the status polled every 50 ms; latency runs from the start of the upload to "
-            "the first `ready` answer. Everything shares the same 2 cores.",
+            "the status polled every 50 ms (every 500 ms with many in flight); latency runs "
+            "from the start of the upload to the first `ready` answer. The emulator, the "
+            "API, the worker and the uploading clients all share the same 2 cores.",
             "",
             report.flow_table(flow),
         ]
