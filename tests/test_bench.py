@@ -163,3 +163,17 @@ def test_variants_table_shows_kilobytes_and_the_ratio_to_libvips():
     )
     table = report.variants_table(summaries, "a.jpg")
     assert "| picset-full | 1.000 | 1.000 | 100 | 2 | 4 | 1 |  | 0.50 |" in table
+
+
+def test_paired_ratio_is_the_median_of_ratios_within_each_repetition():
+    runs = [
+        {**_run("a.jpg", "picset-full", 1.0), "rep": 0},
+        {**_run("a.jpg", "libvips-full", 2.0), "rep": 0},
+        {**_run("a.jpg", "picset-full", 9.0), "rep": 1},  # a busy repetition for both
+        {**_run("a.jpg", "libvips-full", 10.0), "rep": 1},
+        {**_run("a.jpg", "picset-full", 3.0), "rep": 2},
+        {**_run("a.jpg", "libvips-full", 4.0), "rep": 2},
+        {**_run("b.jpg", "picset-full", 5.0), "rep": 0},
+    ]
+    assert report.paired_ratio(runs, "a.jpg", "picset-full", "libvips-full") == 0.75
+    assert report.paired_ratio(runs, "b.jpg", "picset-full", "libvips-full") is None

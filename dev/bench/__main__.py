@@ -97,6 +97,7 @@ def run_matrix(inputs: list[Input], variants: list[str], reps: int) -> list[dict
 
 def render(
     summaries: dict[tuple[str, str], report.Summary],
+    runs: list[dict[str, Any]],
     flow: dict[str, Any] | None,
     inputs: list[Input],
     reps: int,
@@ -119,7 +120,10 @@ def render(
         "",
         "## Goals",
         "",
-        report.goals_table(report.goals(summaries, flow)),
+        "Wall ratios are medians of per-repetition ratios (the two variants ran back to "
+        "back in each repetition); the per-input tables show medians of each variant.",
+        "",
+        report.goals_table(report.goals(summaries, flow, runs)),
         "",
         "## Variants",
         "",
@@ -199,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
         flow = measure_flow(photo, sequential=uploads, in_flight=args.in_flight)
     RAW_OUT.write_text(json.dumps({"runs": runs, "flow": flow}, indent=1))
     command = "python -m dev.bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = render(report.summarise(runs), flow, inputs, reps, command.strip(), notes)
+    text = render(report.summarise(runs), runs, flow, inputs, reps, command.strip(), notes)
     out = args.out or (QUICK_OUT if args.quick else DEFAULT_OUT)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.is_file() and KEPT in out.read_text():
