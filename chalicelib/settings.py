@@ -233,3 +233,13 @@ def describe() -> list[tuple[str, str, str]]:
             shown = str(default)
         rows.append((str(spec.metadata["env"]), shown, str(spec.metadata["doc"])))
     return rows
+
+
+def config_table() -> str:
+    """The README's configuration table, generated from `describe()` (a test keeps the
+    README in step: paste this function's output there after adding a setting)."""
+    lines = ["| variable | default | what it does |", "|---|---|---|"]
+    for env, default, doc in describe():
+        shown = f"`{default}`" if default else "(empty)"
+        lines.append(f"| `{env}` | {shown} | {doc} |")
+    return "\n".join(lines)

@@ -12,7 +12,6 @@ from typing import Any
 from chalicelib import keys
 from chalicelib.settings import Settings
 
-MAX_RECEIVES = 3  # deliveries before a message goes to the dead-letter queue
 VISIBILITY_TIMEOUT = 60
 
 
@@ -53,14 +52,10 @@ def cors_rules(origins: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def bootstrap(
-    s3: Any,
-    sqs: Any,
-    settings: Settings,
-    *,
-    visibility_timeout: int = VISIBILITY_TIMEOUT,
-    max_receives: int = MAX_RECEIVES,
-) -> Queues:
+def prepare_bucket(s3: Any, settings: Settings) -> None:
+    """The bucket, its CORS rules and public read on `images/` only. Also what the direct
+    trigger (`chalice deploy`, Terraform) needs before deploying: Chalice wires the
+    notification but does not create the bucket."""
     bucket = settings.bucket
     try:
         if settings.region == "us-east-1":
@@ -72,8 +67,32 @@ def bootstrap(
             )
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
+    # New AWS buckets block public policies; allow exactly one (read on `images/`) and keep
+    # ACLs blocked, so nothing else in the bucket can be made public.
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=cors_rules(settings.allowed_origins))
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read_policy(bucket)))
+
+
+def bootstrap(
+    s3: Any,
+    sqs: Any,
+    settings: Settings,
+    *,
+    visibility_timeout: int = VISIBILITY_TIMEOUT,
+    max_receives: int | None = None,
+) -> Queues:
+    """`max_receives` defaults to `PICSET_QUEUE_MAX_RECEIVES`, as in the deployed queue."""
+    bucket = settings.bucket
+    prepare_bucket(s3, settings)
 
     dead = sqs.create_queue(QueueName=f"{settings.queue_name}-dlq")["QueueUrl"]
     dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"][
@@ -84,7 +103,10 @@ def bootstrap(
         Attributes={
             "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dead_arn, "maxReceiveCount": str(max_receives)}
+                {
+                    "deadLetterTargetArn": dead_arn,
+                    "maxReceiveCount": str(max_receives or settings.queue_max_receives),
+                }
             ),
         },
     )["QueueUrl"]

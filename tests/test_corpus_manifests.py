@@ -40,9 +40,9 @@ def process(name: str, settings: Settings = SETTINGS) -> Manifest:
 @pytest.mark.parametrize(
     ("name", "code", "says"),
     [
-        pytest.param("giant-image.jpg", "too_many_pixels", "limit", id="jpeg-bomb"),
+        pytest.param("giant-image.jpg", "too_many_pixels", "280 MP", id="jpeg-bomb"),
         pytest.param("17000x17000.avif", "too_many_pixels", "17,000 x 17,000", id="avif-bomb"),
-        pytest.param("65536-uint32-limit.png", "too_many_pixels", "limit", id="png-bomb"),
+        pytest.param("65536-uint32-limit.png", "too_many_pixels", "4,295 MP", id="png-bomb"),
         pytest.param("truncated.jpg", "corrupt", "damaged", id="truncated-jpeg"),
         pytest.param("truncated_image.png", "corrupt", "damaged", id="truncated-png"),
         pytest.param("MANIFEST.tsv", "unsupported_format", "JPEG, PNG", id="text-file"),

@@ -17,6 +17,7 @@ project so the work tree's `.chalice/deployments` is left alone.
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import json
 import re
 import shutil
@@ -285,7 +286,13 @@ def test_native_libraries_load_on_the_runtime_glibc(terraform):
 def test_package_holds_the_app_and_not_the_dev_tools(terraform):
     with zipfile.ZipFile(terraform / "deployment.zip") as bundle:
         names = set(bundle.namelist())
-    assert {"app.py", "chalicelib/processor.py", "chalicelib/templates/image.html"} <= names
+    assert {
+        "app.py",
+        "chalicelib/processor.py",
+        "chalicelib/templates/image.html",
+        # The colour step reads it at run time for CMYK files without a profile.
+        "chalicelib/profiles/cmyk-fallback.icc",
+    } <= names
     assert not [n for n in names if n.startswith(("dev/", "tests/", "boto3/", "botocore/"))]
 
 
@@ -301,18 +308,39 @@ def test_package_runs_the_versions_the_tests_run(terraform, distribution):
     assert packaged == importlib.metadata.version(distribution)
 
 
+#: What the python3.11 Lambda runtime provides besides the standard library.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+
+def runtime_site(folder: Path) -> Path:
+    """A folder holding only what the Lambda runtime adds (boto3 and its dependencies),
+    linked from this environment."""
+    folder.mkdir()
+    for name in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None, name
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (folder / source.name).symlink_to(source)
+    return folder
+
+
 def test_packaged_code_turns_a_photo_into_variants(terraform, tmp_path):
-    """Run the processor from the unzipped package (its own Pillow, not the venv's)."""
+    """Run the processor from the unzipped package alone, plus what the runtime provides:
+    no site-packages, so a dependency missing from requirements.txt fails here."""
+    task = tmp_path / "task"
     with zipfile.ZipFile(terraform / "deployment.zip") as bundle:
-        bundle.extractall(tmp_path / "task")
+        bundle.extractall(task)
+    runtime = runtime_site(tmp_path / "runtime")
     script = """
-import io, json, sys
+import io, json
 from PIL import Image
 import PIL
 from chalicelib import keys
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
 from chalicelib.storage import MemoryStorage
+import app  # the handler module itself imports with the stage's settings
 
 image = Image.linear_gradient("L").resize((900, 600)).convert("RGB")
 buffer = io.BytesIO()
@@ -324,10 +352,13 @@ outcome = Processor(storage, Settings.from_env({})).process(UploadRecord(key))
 print(json.dumps({"status": outcome.status, "pil": PIL.__file__,
                   "formats": sorted({v.format for v in outcome.manifest.variants})}))
 """
-    task = tmp_path / "task"
+    prelude = f"import sys; sys.path[:0] = [{str(task)!r}, {str(runtime)!r}]\n"
+    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"}
+    env.update(_config()["stages"]["dev"]["environment_variables"])
     done = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(task)!r})\n{script}"],
+        [sys.executable, "-I", "-S", "-c", prelude + script],
         cwd=task,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,

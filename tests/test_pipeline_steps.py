@@ -32,7 +32,9 @@ def header_context(data: bytes, options: Options = SMALL) -> Context:
     return ctx
 
 
-def animated_gif(frames: int, size: tuple[int, int] = (32, 24), transparent: bool = False) -> bytes:
+def animated(
+    frames: int, size: tuple[int, int] = (32, 24), transparent: bool = False, fmt: str = "GIF"
+) -> bytes:
     colours = ["red", "green", "blue", "yellow", "white", "black"]
     images = []
     for index in range(frames):
@@ -42,7 +44,7 @@ def animated_gif(frames: int, size: tuple[int, int] = (32, 24), transparent: boo
     buffer = io.BytesIO()
     images[0].save(
         buffer,
-        "GIF",
+        fmt,
         save_all=True,
         append_images=images[1:],
         duration=[50 + 10 * i for i in range(frames)],
@@ -164,7 +166,7 @@ def test_tiff_encoding_names_what_it_found():
     ],
 )
 def test_guard_counts_frames_against_the_caps(frames, options, kept, noted):
-    ctx = header_context(animated_gif(frames), options)
+    ctx = header_context(animated(frames), options)
     assert ctx.frames == kept
     assert bool(ctx.notes) is noted
 
@@ -173,7 +175,7 @@ def test_guard_counts_frames_against_the_caps(frames, options, kept, noted):
 
 
 def test_decode_keeps_every_frame_and_its_delay():
-    ctx = header_context(animated_gif(3))
+    ctx = header_context(animated(3))
     plan(ctx)
     decode(ctx)
     assert len(ctx.animation) == 3
@@ -183,7 +185,7 @@ def test_decode_keeps_every_frame_and_its_delay():
 
 
 def test_decode_uses_only_the_first_frame_over_the_cap():
-    ctx = header_context(animated_gif(3), Options(widths=(40,), max_frames=2))
+    ctx = header_context(animated(3), Options(widths=(40,), max_frames=2))
     plan(ctx)
     decode(ctx)
     assert ctx.animation == []
@@ -360,8 +362,9 @@ def test_cascade_makes_each_size(source, sizes):
     assert all(image.info == {} for image in made)
 
 
-def test_animation_is_resized_frame_by_frame():
-    ctx = run(Context(data=animated_gif(3, (64, 48)), options=Options(widths=(32,))))
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP", "PNG", "AVIF"])
+def test_animation_is_resized_frame_by_frame(fmt):
+    ctx = run(Context(data=animated(3, (64, 48), fmt=fmt), options=Options(widths=(32,))))
     assert ctx.animated and ctx.frames == 3
     assert {o.format for o in ctx.outputs} == {"avif", "webp", "gif"}
     for out in ctx.outputs:

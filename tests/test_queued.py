@@ -5,15 +5,20 @@ delivery records a failed manifest first."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from chalicelib import keys, queued
+from chalicelib import aws, keys, queued
 from chalicelib.manifest import from_json
-from chalicelib.processor import Processor
+from chalicelib.processor import Processor, load_manifest
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage
+from chalicelib.storage import MemoryStorage, S3Storage
+from dev.bootstrap import bootstrap
+from dev.stack import ROOT, Stack, free_port
 from tests.conftest import make_image
 
 IMAGE_ID = "Q" * 22
@@ -136,3 +141,99 @@ def test_last_delivery_of_a_broken_storage_leaves_a_failed_manifest():
     manifest = from_json(found[1])
     assert manifest.status == "failed"
     assert manifest.error is not None and manifest.error.code == "internal"
+
+
+# --- the Lambda entry point, against moto's real S3 -> SQS notification -------------------
+
+LAMBDA_SCRIPT = """
+import json, sys
+import app
+
+assert not hasattr(app, "resize_upload"), "only one trigger may be wired"
+sources = [type(s).__name__ for s in app.app.event_sources]
+assert sources == ["SQSEventConfig"], sources
+event = json.loads(sys.stdin.read())
+app.resize_queued_upload(event, None)
+"""
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[Stack]:
+    stack = Stack(s3_port=free_port(), quiet=True)
+    stack.start_emulator()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def as_lambda_sqs_event(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """A received SQS message in the shape Lambda's SQS poller hands to the function."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": message["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+
+
+@pytest.mark.integration
+def test_queued_handler_processes_the_notification_s3_really_sends(moto_server):
+    """Upload into moto's bucket; its notification lands in the queue; the message, in
+    Lambda's SQS event shape, goes to `app.resize_queued_upload` in a process whose app
+    was loaded with `PICSET_TRIGGER=sqs`, which wires that handler alone."""
+    env = {
+        **moto_server.env,
+        "PICSET_BUCKET": "picset-queued",
+        "PICSET_TRIGGER": "sqs",
+        "PICSET_QUEUE_NAME": "picset-queued-uploads",
+    }
+    settings = Settings.from_env(env)
+    s3, sqs = aws.client("s3", settings), aws.client("sqs", settings)
+    queues = bootstrap(s3, sqs, settings)
+    image_id = keys.new_image_id()
+    s3.put_object(
+        Bucket=settings.bucket,
+        Key=keys.upload_key(image_id),
+        Body=make_image(700, 500),
+        ContentType="image/jpeg",
+        Metadata={"filename": "queued.jpg"},
+    )
+    received: list[dict[str, Any]] = []
+    for _ in range(10):
+        response = sqs.receive_message(
+            QueueUrl=queues.url, WaitTimeSeconds=1, AttributeNames=["All"]
+        )
+        received += [m for m in response.get("Messages", []) if "s3:TestEvent" not in m["Body"]]
+        if received:
+            break
+    assert len(received) == 1
+    event = as_lambda_sqs_event(received[0], queues.arn)
+    done = subprocess.run(
+        [sys.executable, "-c", LAMBDA_SCRIPT],
+        input=json.dumps(event),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    manifest = load_manifest(S3Storage(s3, settings.bucket), image_id)
+    assert manifest is not None and manifest.status == "ready"
+    assert manifest.source.filename == "queued.jpg"
+    assert {v.width for v in manifest.variants} == {320, 640, 700}
+    # the structured line reached the function's log (Chalice's handler writes to stdout)
+    (line,) = [
+        json.loads(x[x.index("{") :]) for x in done.stdout.splitlines() if '"picset.resize"' in x
+    ]
+    assert (line["id"], line["outcome"], line["source_format"]) == (image_id, "ready", "jpeg")

@@ -63,8 +63,10 @@ def animation_arguments(
     return arguments
 
 
-#: Rough encode cost per pixel, relative; measured on photos (docs/encoder-settings.md).
-COST_PER_PIXEL = {"avif": 3.0, "webp": 1.5, "gif": 1.0, "png": 1.0, "jpeg": 0.3}
+#: Rough encode CPU per pixel, relative, at the default settings: AVIF speed 8, WebP
+#: method 2 and JPEG took about 412, 103 and 43 ms on the same photos
+#: (docs/encoder-settings.md).
+COST_PER_PIXEL = {"avif": 4.0, "webp": 1.0, "gif": 1.0, "png": 1.0, "jpeg": 0.4}
 
 
 def schedule(jobs: list[tuple[int, str]], heights: dict[int, int]) -> list[tuple[int, str]]:

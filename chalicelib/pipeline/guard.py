@@ -10,6 +10,7 @@ file over its own dimension limit and would make a bomb look like a merely broke
 from __future__ import annotations
 
 import io
+import re
 import warnings
 
 import pillow_heif
@@ -88,10 +89,13 @@ def _open(ctx: Context) -> Image.Image:
         try:
             return Image.open(io.BytesIO(ctx.data))
         except Image.DecompressionBombError as exc:
-            # Pillow's own guard fires at open for sizes far over any sane cap.
+            # Pillow's own guard fires at open, before picset's, for sizes over twice
+            # Image.MAX_IMAGE_PIXELS (179 MP); its message names the pixel count.
+            found = re.search(r"\((\d+) pixels\)", str(exc))
+            size = f"{int(found.group(1)) / 1e6:,.0f} MP" if found else "more pixels"
             raise TooManyPixels(
-                f"This image has far more pixels than the limit of "
-                f"{ctx.options.max_pixels / 1e6:,.0f} MP. Upload a smaller image.",
+                f"This image has {size}; the limit is {ctx.options.max_pixels / 1e6:,.0f} MP. "
+                "Upload a smaller image.",
                 detail=str(exc),
             ) from exc
         except UnidentifiedImageError as exc:

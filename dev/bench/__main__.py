@@ -26,6 +26,8 @@ from .variants import VARIANTS
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 QUICK_OUT = ROOT / "artifacts" / "bench" / "benchmarks-quick.md"
 RAW_OUT = ROOT / "artifacts" / "bench" / "runs.json"
+#: Everything from this line on in an existing report is written by hand and kept.
+KEPT = "<!-- written by hand below this line; kept when the report is regenerated -->"
 
 VARIANT_NOTES = """\
 * **seed**: the seed tutorial's method, re-implemented from its description
@@ -195,6 +197,8 @@ def main(argv: list[str] | None = None) -> None:
     text = render(report.summarise(runs), flow, inputs, reps, command.strip(), notes)
     out = args.out or (QUICK_OUT if args.quick else DEFAULT_OUT)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_file() and KEPT in out.read_text():
+        text += "\n" + KEPT + out.read_text().split(KEPT, 1)[1]
     out.write_text(text)
     print(text)
     print(f"wrote {out} and {RAW_OUT} in {time.perf_counter() - started:.0f}s", file=sys.stderr)

@@ -1,0 +1,387 @@
+"""picset's command-line tool for operating a deployment: the local emulator, LocalStack
+or AWS, chosen by endpoint URL and profile.
+
+    python -m dev.cli upload FILE... [--alt TEXT]   ticket, direct POST with progress,
+                                                    wait until ready, print each page URL
+    python -m dev.cli status ID                     ready / failed / processing, from S3
+    python -m dev.cli reprocess ID | --all          re-run the pipeline on stored originals
+    python -m dev.cli delete ID                     original, variants and manifest
+    python -m dev.cli create-bucket [--origin URL]  the bucket, CORS, public read on images/
+                                                    (before `chalice deploy` of a direct stage)
+
+`upload` goes through the API, exactly as the browser does (so it needs `--api`); the other
+commands talk to the bucket with the caller's own credentials, using the same settings
+(`PICSET_*` variables, e.g. `PICSET_WIDTHS` for a reprocess) and the same processor as the
+resize function. Exit status: 0 when everything asked for succeeded, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import json
+import mimetypes
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+import requests
+from botocore.exceptions import BotoCoreError, ClientError
+from urllib3 import encode_multipart_formdata
+
+from chalicelib import aws, images, keys
+from chalicelib.errors import NotFound
+from chalicelib.manifest import Manifest
+from chalicelib.processor import Processor, UploadRecord
+from chalicelib.settings import Settings
+from chalicelib.storage import S3Storage
+from dev.bootstrap import prepare_bucket
+from dev.progress import ProgressBar
+
+DEFAULT_API = "http://127.0.0.1:8000/"
+#: Types `mimetypes` may not know on every system; the API accepts these.
+EXTRA_TYPES = {
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".avif": "image/avif",
+    ".webp": "image/webp",
+}
+
+
+class CliError(Exception):
+    """Something the person can fix; printed without a traceback."""
+
+
+@dataclass
+class Target:
+    """Where the commands act: the API for uploads, the bucket for everything else."""
+
+    settings: Settings
+    api: str
+    api_key: str | None
+    session: Any
+    out: TextIO
+    err: TextIO
+
+    def storage(self) -> S3Storage:
+        return S3Storage(aws.client("s3", self.settings, self.session), self.settings.bucket)
+
+    def page_url(self, image_id: str) -> str:
+        return f"{self.api}images/{image_id}"
+
+
+# --- upload -----------------------------------------------------------------------------
+
+
+class _ProgressBody:
+    """A request body that advances a progress bar as the HTTP client reads it."""
+
+    def __init__(self, body: bytes, bar: ProgressBar) -> None:
+        self._buffer = io.BytesIO(body)
+        self._length = len(body)
+        self._bar = bar
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._buffer.read(size if size and size > 0 else 64 * 1024)
+        self._bar.update(len(chunk))
+        return chunk
+
+
+def content_type_of(path: Path) -> str:
+    guessed = EXTRA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
+    return guessed or "application/octet-stream"
+
+
+def request_ticket(target: Target, path: Path, size: int, alt: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "filename": path.name,
+        "content_type": content_type_of(path),
+        "size": size,
+    }
+    if alt is not None:
+        body["alt"] = alt
+    headers = {"x-api-key": target.api_key} if target.api_key else {}
+    try:
+        response = requests.post(f"{target.api}api/uploads", json=body, headers=headers, timeout=30)
+    except requests.ConnectionError as exc:
+        raise CliError(f"cannot reach the API at {target.api} ({exc.__class__.__name__})") from exc
+    if response.status_code != 201:
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:200]
+        raise CliError(
+            f"{path.name}: the API refused the upload ({response.status_code}): {message}"
+        )
+    ticket: dict[str, Any] = response.json()
+    return ticket
+
+
+def post_file(target: Target, ticket: dict[str, Any], path: Path, data: bytes) -> None:
+    """The browser's direct POST: the ticket's fields, then the file, last."""
+    fields: list[tuple[str, Any]] = list(ticket["fields"].items())
+    fields.append(("file", (path.name, data, ticket["fields"]["Content-Type"])))
+    body, content_type = encode_multipart_formdata(fields)
+    with ProgressBar(len(body), f"{path.name[:24]:24}", stream=target.err) as bar:
+        response = requests.post(
+            ticket["url"],
+            data=_ProgressBody(body, bar),
+            headers={"Content-Type": content_type},
+            timeout=300,
+        )
+    if response.status_code not in (200, 201, 204):
+        raise CliError(f"{path.name}: the bucket refused the file ({response.status_code})")
+
+
+def wait_until_done(ticket: dict[str, Any], timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    delay = 0.2
+    while time.monotonic() < deadline:
+        response = requests.get(ticket["status_url"], timeout=30)
+        if response.status_code == 200:
+            manifest: dict[str, Any] = response.json()
+            return manifest
+        if response.status_code != 202:
+            raise CliError(f"status of {ticket['id']}: unexpected {response.status_code}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 2.0)
+    raise CliError(f"{ticket['id']} was not processed within {timeout:.0f}s")
+
+
+def cmd_upload(target: Target, args: argparse.Namespace) -> int:
+    failures = 0
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            target.err.write(f"picset: {name}: no such file\n")
+            failures += 1
+            continue
+        data = path.read_bytes()
+        ticket = request_ticket(target, path, len(data), args.alt)
+        post_file(target, ticket, path, data)
+        manifest = wait_until_done(ticket, args.timeout)
+        if manifest["status"] == "ready":
+            target.out.write(f"{path.name}\tready\t{ticket['page_url']}\n")
+        else:
+            failures += 1
+            error = manifest.get("error") or {}
+            target.out.write(
+                f"{path.name}\tfailed\t{ticket['page_url']}\t"
+                f"{error.get('code', '?')}: {error.get('message', '')}\n"
+            )
+    return 1 if failures else 0
+
+
+# --- status -----------------------------------------------------------------------------
+
+
+def describe(manifest: Manifest) -> str:
+    if manifest.error is not None:
+        return f"{manifest.error.code}: {manifest.error.message}"
+    formats = sorted({v.format for v in manifest.variants})
+    widths = sorted({v.width for v in manifest.variants})
+    return (
+        f"{manifest.width}x{manifest.height} {manifest.source.format}, "
+        f"{len(manifest.variants)} variants ({', '.join(formats)} at "
+        f"{', '.join(str(w) for w in widths)} px)"
+    )
+
+
+def cmd_status(target: Target, args: argparse.Namespace) -> int:
+    try:
+        state = images.lookup(target.storage(), args.id)
+    except NotFound:
+        raise CliError(f"no image with id {args.id!r} in {target.settings.bucket}") from None
+    if args.json:
+        body = (
+            state.manifest.to_dict() if state.manifest else {"id": args.id, "status": state.status}
+        )
+        target.out.write(json.dumps(body, indent=2) + "\n")
+    else:
+        detail = describe(state.manifest) if state.manifest else "waiting for the resize function"
+        target.out.write(f"{args.id}\t{state.status}\t{detail}\t{target.page_url(args.id)}\n")
+    return 1 if state.status == "failed" else 0
+
+
+# --- reprocess --------------------------------------------------------------------------
+
+
+def cmd_reprocess(target: Target, args: argparse.Namespace) -> int:
+    storage = target.storage()
+    if args.all:
+        upload_keys = storage.list_keys(keys.UPLOAD_PREFIX)
+    else:
+        if not keys.is_valid_id(args.id) or storage.head(keys.upload_key(args.id)) is None:
+            raise CliError(f"no original for id {args.id!r} in {target.settings.bucket}")
+        upload_keys = [keys.upload_key(args.id)]
+    processor = Processor(storage, target.settings, force=True)
+    counts: Counter[str] = Counter()
+    failed: list[str] = []
+    started = time.monotonic()
+    with ProgressBar(len(upload_keys), "reprocess", unit="images", stream=target.err) as bar:
+        for key in upload_keys:
+            outcome = processor.process(UploadRecord(key))
+            counts[outcome.status] += 1
+            if outcome.status == "failed" and outcome.manifest and outcome.manifest.error:
+                failed.append(f"{outcome.image_id}\t{outcome.manifest.error.code}")
+            bar.update(1)
+    summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
+    seconds = time.monotonic() - started
+    target.out.write(
+        f"reprocessed {len(upload_keys)} image(s) in {seconds:.1f}s: {summary or 'nothing to do'}\n"
+    )
+    for line in failed:
+        target.out.write(f"failed\t{line}\n")
+    return 1 if counts["failed"] or counts["missing"] else 0
+
+
+# --- delete -----------------------------------------------------------------------------
+
+
+def cmd_delete(target: Target, args: argparse.Namespace) -> int:
+    if not keys.is_valid_id(args.id):
+        raise CliError(f"{args.id!r} is not a picset image id")
+    storage = target.storage()
+    original = keys.upload_key(args.id)
+    manifest = keys.manifest_key(args.id)
+    derived = storage.list_keys(keys.image_prefix(args.id))
+    has_original = storage.head(original) is not None
+    if not has_original and not derived:
+        raise CliError(f"no image with id {args.id!r} in {target.settings.bucket}")
+    # The original first, so nothing can process it again; then the manifest, so the
+    # page answers 404 at once instead of pointing at variants as they disappear.
+    if has_original:
+        storage.delete([original])
+    if manifest in derived:
+        storage.delete([manifest])
+    variants = [key for key in derived if key != manifest]
+    storage.delete(variants)
+    target.out.write(
+        f"deleted {args.id}: original {'yes' if has_original else 'absent'}, "
+        f"{len(variants)} variant(s), manifest {'yes' if manifest in derived else 'absent'}\n"
+    )
+    return 0
+
+
+# --- create-bucket ----------------------------------------------------------------------
+
+
+def cmd_create_bucket(target: Target, args: argparse.Namespace) -> int:
+    settings = target.settings
+    if args.origin:
+        settings = dataclasses.replace(settings, allowed_origins=tuple(args.origin))
+    prepare_bucket(aws.client("s3", settings, target.session), settings)
+    target.out.write(
+        f"bucket {settings.bucket} ready: uploads allowed from "
+        f"{', '.join(settings.allowed_origins)}; public read on {keys.IMAGES_PREFIX} only\n"
+    )
+    return 0
+
+
+# --- entry point ------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python -m dev.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    root.add_argument("--endpoint-url", help="S3 endpoint (emulator); default PICSET_ENDPOINT_URL")
+    root.add_argument("--profile", help="AWS profile for the bucket commands")
+    root.add_argument("--region", help="default PICSET_REGION")
+    root.add_argument("--bucket", help="default PICSET_BUCKET")
+    root.add_argument("--api", help=f"API base URL; default PICSET_API_URL or {DEFAULT_API}")
+    root.add_argument("--api-key", help="x-api-key for uploads; default PICSET_API_KEY")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    upload = commands.add_parser("upload", help="upload files and wait until they are ready")
+    upload.add_argument("files", nargs="+", metavar="FILE")
+    upload.add_argument("--alt", help="alt text for the image(s)")
+    upload.add_argument("--timeout", type=float, default=120, help="seconds to wait per file")
+    upload.set_defaults(run=cmd_upload)
+
+    status = commands.add_parser("status", help="where an image stands")
+    status.add_argument("id")
+    status.add_argument("--json", action="store_true", help="print the manifest")
+    status.set_defaults(run=cmd_status)
+
+    reprocess = commands.add_parser("reprocess", help="run the pipeline again on originals")
+    which = reprocess.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?")
+    which.add_argument("--all", action="store_true", help="every original in the bucket")
+    reprocess.set_defaults(run=cmd_reprocess)
+
+    delete = commands.add_parser("delete", help="delete an original, its variants, manifest")
+    delete.add_argument("id")
+    delete.set_defaults(run=cmd_delete)
+
+    bucket = commands.add_parser(
+        "create-bucket", help="create or update the bucket (CORS, public read on images/)"
+    )
+    bucket.add_argument(
+        "--origin",
+        action="append",
+        help="origin allowed to upload (repeatable); default PICSET_ALLOWED_ORIGINS",
+    )
+    bucket.set_defaults(run=cmd_create_bucket)
+    return root
+
+
+def build_target(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> Target:
+    env = dict(environ)
+    overrides = {
+        "PICSET_ENDPOINT_URL": args.endpoint_url,
+        "PICSET_REGION": args.region,
+        "PICSET_BUCKET": args.bucket,
+    }
+    env.update({name: value for name, value in overrides.items() if value is not None})
+    settings = Settings.from_env(env)
+    api = args.api or env.get("PICSET_API_URL") or DEFAULT_API
+    session = boto3.Session(profile_name=args.profile) if args.profile else None
+    return Target(
+        settings=settings,
+        api=api.rstrip("/") + "/",
+        api_key=args.api_key or env.get("PICSET_API_KEY") or None,
+        session=session,
+        out=out,
+        err=err,
+    )
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    args = parser().parse_args(argv)
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        target = build_target(args, os.environ if environ is None else environ, out, err)
+        code: int = args.run(target, args)
+    except CliError as exc:
+        err.write(f"picset: {exc}\n")
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        # Credentials, endpoint or permissions: say which, without a traceback.
+        err.write(f"picset: the bucket could not be reached: {exc}\n")
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

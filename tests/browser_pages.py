@@ -1,0 +1,67 @@
+"""What the browser test modules share: the whole app on loopback (one per module), a
+processed photo, a fresh browser context per test, and the snippets they evaluate.
+
+Each module aliases the fixtures it uses (`stack = browser_pages.stack`), so each gets
+its own stack; the chromium itself is shared (`tests/browser_support.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib.settings import MIB
+from dev.stack import Stack, free_port
+from tests.browser_support import SCREENSHOTS
+from tests.conftest import make_image
+from tests.test_integration import upload, wait_done
+
+SHOTS = SCREENSHOTS / "browser"
+#: A server-side limit small enough to test the page's own size check with a small file;
+#: the page must learn it from the server (there is no copy of it in the JavaScript).
+MAX_UPLOAD = 5 * MIB
+WAIT_MS = 60_000
+
+IMAGE_LOADED = """() => {
+  const img = document.querySelector('#picture img');
+  return img !== null && img.complete && img.naturalWidth > 0;
+}"""
+
+
+LAYOUT_SHIFT = """() => new Promise(resolve => {
+  let total = 0;
+  new PerformanceObserver(list => { for (const entry of list.getEntries()) total += entry.value; })
+    .observe({ type: "layout-shift", buffered: true });
+  setTimeout(() => resolve(total), 200);
+})"""
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    env = {"PICSET_MAX_UPLOAD_BYTES": str(MAX_UPLOAD)}
+    with Stack(app_port=free_port(), s3_port=free_port(), quiet=True, extra_env=env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def ready_image(stack: Stack) -> dict[str, Any]:
+    """A 2000 x 1500 photo uploaded over HTTP and processed: variants 320 ... 2000 wide."""
+    ticket = upload(stack, make_image(2000, 1500), "harbour.jpg", "image/jpeg")
+    manifest = wait_done(ticket["status_url"])
+    assert manifest["status"] == "ready"
+    return {"ticket": ticket, "manifest": manifest}
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    opened = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened.set_default_timeout(WAIT_MS)  # a busy 2-core CI machine can be slow to answer
+    yield opened
+    opened.close()
+
+
+def variant_url(stack: Stack, key: str) -> str:
+    return f"{stack.endpoint_url}/{stack.bucket}/{key}"

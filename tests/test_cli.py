@@ -1,0 +1,239 @@
+"""The command-line tool against the emulator: `python -m dev.cli` as a person runs it,
+talking to the API (`chalice local`) and moto's S3 over HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from chalicelib import aws, keys
+from chalicelib.settings import Settings
+from dev.progress import ProgressBar, human_bytes
+from dev.stack import ROOT, Stack, free_port
+from tests.conftest import make_image
+
+pytestmark = pytest.mark.integration
+
+PAGE_URL = re.compile(r"http://\S+/images/([A-Za-z0-9_-]{22})")
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    with Stack(app_port=free_port(), s3_port=free_port(), quiet=True) as running:
+        yield running
+
+
+def cli(stack: Stack, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = dict(stack.env, PICSET_API_URL=stack.url, **env)
+    done = subprocess.run(
+        [sys.executable, "-m", "dev.cli", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        timeout=180,
+    )
+    # Decoded by hand: text mode would turn the progress bar's `\r` into newlines.
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
+    )
+
+
+def s3_keys(stack: Stack, prefix: str) -> list[str]:
+    settings = Settings.from_env(stack.env)
+    listing = aws.client("s3", settings).list_objects_v2(Bucket=stack.bucket, Prefix=prefix)
+    return [item["Key"] for item in listing.get("Contents", [])]
+
+
+def upload(stack: Stack, tmp_path: Path, *names: str, alt: str | None = None) -> list[str]:
+    paths = []
+    for name in names:
+        path = tmp_path / name
+        path.write_bytes(make_image(900, 600))
+        paths.append(str(path))
+    done = cli(stack, "upload", *paths, *(["--alt", alt] if alt is not None else []))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return PAGE_URL.findall(done.stdout)
+
+
+def test_upload_prints_each_page_url_once_ready(stack, tmp_path):
+    first, second = tmp_path / "first photo.jpg", tmp_path / "second.png"
+    first.write_bytes(make_image(1000, 700))
+    second.write_bytes(make_image(500, 400, "PNG"))
+    done = cli(stack, "upload", str(first), str(second), "--alt", "Two test cards")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert [line.split("\t")[:2] for line in lines] == [
+        ["first photo.jpg", "ready"],
+        ["second.png", "ready"],
+    ]
+    # a progress bar per file, each line's last frame at 100%
+    finals = [line.rsplit("\r", 1)[-1] for line in done.stderr.split("\n") if line.strip()]
+    assert [final.split()[0] for final in finals] == ["first", "second.png"]
+    assert all(" 100% " in final for final in finals)
+    for line in lines:
+        page_url = line.split("\t")[2]
+        page = requests.get(page_url, timeout=10)
+        assert page.status_code == 200
+        assert "<picture" in page.text
+        image_id = PAGE_URL.search(page_url).group(1)  # type: ignore[union-attr]
+        manifest = requests.get(f"{stack.url}api/images/{image_id}", timeout=10).json()
+        assert manifest["alt"] == "Two test cards"
+
+
+def test_upload_of_a_non_image_reports_the_failure(stack, tmp_path):
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("this is not a photo")
+    done = cli(stack, "upload", str(fake))
+    assert done.returncode == 1
+    name, status, _, reason = done.stdout.strip().split("\t")
+    assert (name, status) == ("notes.jpg", "failed")
+    assert reason.startswith("unsupported_format: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["upload", "/no/such/file.jpg"], "no such file", id="missing-file"),
+        pytest.param(["status", "A" * 22], "no image with id", id="unknown-id"),
+        pytest.param(["status", "../etc/passwd"], "no image with id", id="malformed-id"),
+        pytest.param(["reprocess", "B" * 22], "no original for id", id="reprocess-unknown"),
+        pytest.param(["delete", "C" * 22], "no image with id", id="delete-unknown"),
+        pytest.param(["delete", "x/y"], "is not a picset image id", id="delete-malformed"),
+    ],
+)
+def test_bad_requests_fail_with_a_clear_message(stack, args, message):
+    done = cli(stack, *args)
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_upload_to_an_api_that_is_not_there_says_so(stack, tmp_path):
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(make_image(100, 80))
+    done = cli(stack, "--api", f"http://127.0.0.1:{free_port()}/", "upload", str(photo))
+    assert done.returncode == 1
+    assert "cannot reach the API" in done.stderr
+
+
+def test_status_reports_ready_with_its_variants(stack, tmp_path):
+    (image_id,) = upload(stack, tmp_path, "status.jpg")
+    done = cli(stack, "status", image_id)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        f"{image_id}\tready\t900x600 jpeg, 9 variants (avif, jpeg, webp at 320, 640, 900 px)"
+        f"\t{stack.url}images/{image_id}\n"
+    )
+    as_json = json.loads(cli(stack, "status", image_id, "--json").stdout)
+    assert as_json["id"] == image_id and as_json["status"] == "ready"
+
+
+def test_status_of_an_original_without_manifest_is_processing(stack):
+    image_id = keys.new_image_id()
+    settings = Settings.from_env(stack.env)
+    stack.stop_worker()  # nobody processes it while we look
+    try:
+        aws.client("s3", settings).put_object(
+            Bucket=stack.bucket, Key=keys.upload_key(image_id), Body=make_image(50, 50)
+        )
+        done = cli(stack, "status", image_id)
+    finally:
+        stack.start_worker()
+    assert done.returncode == 0
+    assert done.stdout.split("\t")[1] == "processing"
+
+
+def test_reprocess_all_applies_new_widths(stack, tmp_path):
+    image_ids = upload(stack, tmp_path, "r1.jpg", "r2.jpg")
+    # Earlier tests left other originals in the shared bucket, one of them not an image.
+    originals = [key.removeprefix("uploads/") for key in s3_keys(stack, "uploads/")]
+    failed = [
+        image_id
+        for image_id in originals
+        if requests.get(f"{stack.url}api/images/{image_id}", timeout=10).json()["status"]
+        == "failed"
+    ]
+    done = cli(stack, "reprocess", "--all", PICSET_WIDTHS="200,400")
+    assert done.returncode == (1 if failed else 0), done.stdout + done.stderr
+    counts = ", ".join(
+        f"{status} {n}"
+        for status, n in (("failed", len(failed)), ("ready", len(originals) - len(failed)))
+        if n
+    )
+    assert re.match(rf"reprocessed {len(originals)} image\(s\) in [\d.]+s: {counts}\n", done.stdout)
+    assert sorted(line.split("\t")[1] for line in done.stdout.splitlines()[1:]) == sorted(failed)
+    assert done.stderr.rstrip("\n").endswith(f"100% {len(originals)}/{len(originals)}")
+    for image_id in image_ids:
+        manifest = requests.get(f"{stack.url}api/images/{image_id}", timeout=10).json()
+        assert {v["width"] for v in manifest["variants"]} == {200, 400}
+        # variants of the old widths are gone, the new ones are there
+        assert sorted(k.rsplit("/", 1)[1] for k in s3_keys(stack, f"images/{image_id}/")) == [
+            "200w.avif", "200w.jpg", "200w.webp", "400w.avif", "400w.jpg", "400w.webp",
+            "manifest.json",
+        ]  # fmt: skip
+
+
+def test_reprocess_one_image(stack, tmp_path):
+    (image_id,) = upload(stack, tmp_path, "one.jpg")
+    done = cli(stack, "reprocess", image_id, PICSET_WIDTHS="300")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("reprocessed 1 image(s)")
+    manifest = requests.get(f"{stack.url}api/images/{image_id}", timeout=10).json()
+    assert {v["width"] for v in manifest["variants"]} == {300}
+
+
+def test_delete_removes_original_variants_and_manifest(stack, tmp_path):
+    (image_id,) = upload(stack, tmp_path, "gone.jpg")
+    assert s3_keys(stack, f"images/{image_id}/")
+    done = cli(stack, "delete", image_id)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"deleted {image_id}: original yes, 9 variant(s), manifest yes\n"
+    assert s3_keys(stack, keys.upload_key(image_id)) == []
+    assert s3_keys(stack, f"images/{image_id}/") == []
+    assert requests.get(f"{stack.url}api/images/{image_id}", timeout=10).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        pytest.param(0, "0 B", id="zero"),
+        pytest.param(999, "999 B", id="bytes"),
+        pytest.param(1500, "1.5 KB", id="kilobytes"),
+        pytest.param(41_943_040, "41.9 MB", id="upload-cap"),
+    ],
+)
+def test_human_bytes(count, expected):
+    assert human_bytes(count) == expected
+
+
+def test_progress_bar_ends_full_on_its_own_line():
+    import io
+
+    stream = io.StringIO()
+    with ProgressBar(2000, "x", stream=stream, interval=0) as bar:
+        bar.update(500)
+        bar.update(1500)
+    frames = stream.getvalue().split("\r")[1:]
+    assert "25%" in frames[0]
+    assert frames[-1].endswith("100% 2.0 KB/2.0 KB\n")
+
+
+def test_create_bucket_prepares_a_bucket_for_the_direct_trigger(stack):
+    bucket = "picset-cli-created"
+    done = cli(stack, "--bucket", bucket, "create-bucket", "--origin", "https://photos.example")
+    assert done.returncode == 0, done.stderr
+    s3 = aws.client("s3", Settings.from_env(stack.env))
+    cors = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    upload_rule = next(rule for rule in cors if "POST" in rule["AllowedMethods"])
+    assert upload_rule["AllowedOrigins"] == ["https://photos.example"]
+    (statement,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+    assert statement["Resource"] == f"arn:aws:s3:::{bucket}/images/*"
+    # idempotent: a second run (e.g. with the deployed API's origin) updates in place
+    assert cli(stack, "--bucket", bucket, "create-bucket").returncode == 0
