@@ -46,8 +46,10 @@ def test_picture_page_fetches_one_avif_of_the_width_sizes_asks_for(
     avif_widths = sorted(v["width"] for v in manifest["variants"] if v["format"] == "avif")
     assert avif_widths == [320, 640, 960, 1280, 1920, 2000]
     # The smallest variant at least slot x density wide. The image and viewports are
-    # chosen so chromium's own tie-break between the two neighbours agrees: phone needs
-    # 1029 px of 960 / 1280 (1280 is the nearer in density), desktop needs exactly 960.
+    # chosen so chromium's own rule agrees: between the neighbours below and above the
+    # wanted density it keeps the smaller only when that density is above their geometric
+    # mean. Phone: 3x wanted, 960 gives 2.80x, 1280 gives 3.73x, mean 3.23x, so 1280.
+    # Desktop: 960 CSS px at 1x is exactly the 960 variant.
     needed = slot * scale
     expected = next((w for w in avif_widths if w >= needed), avif_widths[-1])
     prefix = f"/images/{manifest['id']}/"

@@ -67,7 +67,7 @@ def test_upload_prints_each_page_url_once_ready(stack, tmp_path):
     first.write_bytes(make_image(1000, 700))
     second.write_bytes(make_image(500, 400, "PNG"))
     done = cli(stack, "upload", str(first), str(second), "--alt", "Two test cards")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.strip().splitlines()
     assert [line.split("\t")[:2] for line in lines] == [
         ["first photo.jpg", "ready"],
@@ -126,7 +126,7 @@ def test_upload_to_an_api_that_is_not_there_says_so(stack, tmp_path):
 def test_status_reports_ready_with_its_variants(stack, tmp_path):
     (image_id,) = upload(stack, tmp_path, "status.jpg")
     done = cli(stack, "status", image_id)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == (
         f"{image_id}\tready\t900x600 jpeg, 9 variants (avif, jpeg, webp at 320, 640, 900 px)"
         f"\t{stack.url}images/{image_id}\n"
@@ -183,7 +183,7 @@ def test_reprocess_all_applies_new_widths(stack, tmp_path):
 def test_reprocess_one_image(stack, tmp_path):
     (image_id,) = upload(stack, tmp_path, "one.jpg")
     done = cli(stack, "reprocess", image_id, PICSET_WIDTHS="300")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("reprocessed 1 image(s)")
     manifest = requests.get(f"{stack.url}api/images/{image_id}", timeout=10).json()
     assert {v["width"] for v in manifest["variants"]} == {300}
@@ -193,7 +193,7 @@ def test_delete_removes_original_variants_and_manifest(stack, tmp_path):
     (image_id,) = upload(stack, tmp_path, "gone.jpg")
     assert s3_keys(stack, f"images/{image_id}/")
     done = cli(stack, "delete", image_id)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == f"deleted {image_id}: original yes, 9 variant(s), manifest yes\n"
     assert s3_keys(stack, keys.upload_key(image_id)) == []
     assert s3_keys(stack, f"images/{image_id}/") == []
@@ -228,7 +228,7 @@ def test_progress_bar_ends_full_on_its_own_line():
 def test_create_bucket_prepares_a_bucket_for_the_direct_trigger(stack):
     bucket = "picset-cli-created"
     done = cli(stack, "--bucket", bucket, "create-bucket", "--origin", "https://photos.example")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     s3 = aws.client("s3", Settings.from_env(stack.env))
     cors = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
     upload_rule = next(rule for rule in cors if "POST" in rule["AllowedMethods"])

@@ -341,6 +341,14 @@
     event.preventDefault();
     if (event.dataTransfer && event.dataTransfer.files.length) addFiles(event.dataTransfer.files);
   });
+  // A file dropped beside the zone would make the browser open it and leave the page
+  // (and the uploads in flight): take it as if it had been dropped on the zone.
+  window.addEventListener("dragover", (event) => event.preventDefault());
+  window.addEventListener("drop", (event) => {
+    event.preventDefault();
+    if (drop.contains(event.target)) return;
+    if (event.dataTransfer && event.dataTransfer.files.length) addFiles(event.dataTransfer.files);
+  });
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
