@@ -80,6 +80,8 @@ def test_picture_page_fetches_one_avif_of_the_width_sizes_asks_for(
         shown = page.evaluate("document.querySelector('#picture img').getBoundingClientRect()")
         assert slot - 20 <= shown["width"] <= slot
         assert abs(shown["height"] - shown["width"] * 1500 / 2000) <= 1
+        # Nothing on the page is wider than the screen.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         # Width and height reserve the box before any byte arrives: nothing moved.
         assert page.evaluate(LAYOUT_SHIFT) == 0
         # ...and says, live, what the browser picked.
