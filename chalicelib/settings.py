@@ -80,9 +80,9 @@ class Settings:
         "Output formats; `jpeg` is the fallback (PNG when the image has transparency).",
     )
     # Encoder defaults come from the measured bytes-versus-time table in
-    # docs/encoder-settings.md. AVIF speed 8: speed 7 costs 2.2x the CPU for ~6% fewer
+    # docs/encoder-settings.md. AVIF speed 8: speed 7 costs 2.1x the CPU for ~6% fewer
     # bytes, speed 9 saves two thirds of the CPU but costs ~10% more bytes on the format
-    # most browsers are sent. WebP method 2: method 4 costs 2.5x the CPU for ~8% fewer
+    # most browsers are sent. WebP method 2: method 4 costs 2.3x the CPU for ~8% fewer
     # bytes at the same PSNR, on the fallback only a few browsers still receive.
     avif_quality: int = _setting("PICSET_AVIF_QUALITY", 50, int, "AVIF quality, 0-100.")
     avif_speed: int = _setting(

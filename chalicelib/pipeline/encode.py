@@ -64,7 +64,7 @@ def animation_arguments(
 
 
 #: Rough encode CPU per pixel, relative, at the default settings: AVIF speed 8, WebP
-#: method 2 and JPEG took about 412, 103 and 43 ms on the same photos
+#: method 2 and JPEG took about 385, 99 and 42 ms on the same photos
 #: (docs/encoder-settings.md).
 COST_PER_PIXEL = {"avif": 4.0, "webp": 1.0, "gif": 1.0, "png": 1.0, "jpeg": 0.4}
 
