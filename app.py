@@ -7,6 +7,7 @@ them.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import os
@@ -100,7 +101,9 @@ def create_upload() -> Response:
     request = app.current_request
     assert request is not None
     try:
-        if SETTINGS.api_key and request.headers.get("x-api-key") != SETTINGS.api_key:
+        if SETTINGS.api_key and not hmac.compare_digest(
+            request.headers.get("x-api-key", "").encode(), SETTINGS.api_key.encode()
+        ):
             raise Unauthorized()
         try:
             body = json.loads(request.raw_body or b"")

@@ -108,31 +108,23 @@ class Processor:
         return [self._give_up(record, reason) for record in s3_records(event)]
 
     def _give_up(self, record: UploadRecord, reason: str) -> Outcome:
-        image_id = keys.id_from_upload_key(record.key)
-        if image_id is None:
-            outcome = Outcome(record.key, "ignored", detail="not an uploads/<id> key")
-        elif (info := self.storage.head(record.key)) is None:
-            outcome = Outcome(record.key, "missing", image_id, detail="original not found")
-        elif (existing := load_manifest(self.storage, image_id)) and (
-            existing.source.etag == info.etag
-        ):
-            outcome = Outcome(record.key, "skipped", image_id, existing, "already finished")
+        found = self._triage(record, force=False)
+        if isinstance(found, Outcome):
+            outcome = found
         else:
-            source = Source(
-                etag=info.etag,
-                bytes=info.size,
-                filename=decode_meta(info.metadata.get("filename")) or "",
-            )
+            image_id, info = found
             error = ProcessingFailed(detail=reason)
             manifest = self.failed_manifest(
-                image_id, source, error, time.perf_counter(), decode_meta(info.metadata.get("alt"))
+                image_id, _source_of(info), error, time.perf_counter(), _alt_of(info)
             )
             self._save_manifest(manifest)
             outcome = Outcome(record.key, FAILED, image_id, manifest, reason)
         self._log(outcome)
         return outcome
 
-    def _process(self, record: UploadRecord) -> Outcome:
+    def _triage(self, record: UploadRecord, *, force: bool) -> Outcome | tuple[str, ObjectInfo]:
+        """Either the outcome for a record that needs no work (not ours, gone, or already
+        finished for this ETag), or the image id and the original's info to work on."""
         image_id = keys.id_from_upload_key(record.key)
         if image_id is None:
             return Outcome(record.key, "ignored", detail="not an uploads/<id> key")
@@ -140,15 +132,17 @@ class Processor:
         if info is None:
             return Outcome(record.key, "missing", image_id, detail="original not found")
         existing = load_manifest(self.storage, image_id)
-        if existing and existing.source.etag == info.etag and not self.force:
-            return Outcome(record.key, "skipped", image_id, existing, "already processed")
+        if existing and existing.source.etag == info.etag and not force:
+            return Outcome(record.key, "skipped", image_id, existing, "already finished")
+        return image_id, info
+
+    def _process(self, record: UploadRecord) -> Outcome:
+        found = self._triage(record, force=self.force)
+        if isinstance(found, Outcome):
+            return found
+        image_id, info = found
         started = time.perf_counter()
-        source = Source(
-            etag=info.etag,
-            bytes=info.size,
-            filename=decode_meta(info.metadata.get("filename")) or "",
-        )
-        alt = decode_meta(info.metadata.get("alt"))
+        alt = _alt_of(info)
         written: dict[str, int] = {}
         try:
             ran = self._run(record, info)
@@ -158,38 +152,48 @@ class Processor:
             # replaced since the HEAD (the newer object's own event will follow).
             ctx, info = ran
             variants = self._write_variants(image_id, ctx.outputs, written)
-            manifest = Manifest(
-                id=image_id,
-                status=READY,
-                source=Source(
-                    etag=info.etag,
-                    bytes=info.size,
-                    format=ctx.format,
-                    width=ctx.source_width,
-                    height=ctx.source_height,
-                    filename=source.filename,
-                    frames=ctx.frames,
-                ),
-                created_at=self.now().isoformat(),
-                processing_ms=_ms_since(started),
-                width=ctx.display_width,
-                height=ctx.display_height,
-                alt=alt,
-                placeholder=ctx.placeholder,
-                color=ctx.color,
-                has_alpha=ctx.has_alpha,
-                animated=ctx.animated,
-                notes=list(ctx.notes),
-                variants=variants,
-                steps_ms=dict(ctx.timings),
-            )
+            manifest = self._ready_manifest(image_id, ctx, info, variants, started)
         except PicsetError as exc:
-            manifest = self.failed_manifest(image_id, source, exc, started, alt)
+            manifest = self.failed_manifest(image_id, _source_of(info), exc, started, alt)
             self._save_manifest(manifest)
             return Outcome(record.key, FAILED, image_id, manifest, exc.detail, written)
         self._save_manifest(manifest)
         self._remove_stale(image_id, manifest)
         return Outcome(record.key, READY, image_id, manifest, "", written)
+
+    def _ready_manifest(
+        self,
+        image_id: str,
+        ctx: pipeline.Context,
+        info: ObjectInfo,
+        variants: list[Variant],
+        started: float,
+    ) -> Manifest:
+        return Manifest(
+            id=image_id,
+            status=READY,
+            source=Source(
+                etag=info.etag,
+                bytes=info.size,
+                format=ctx.format,
+                width=ctx.source_width,
+                height=ctx.source_height,
+                filename=_source_of(info).filename,
+                frames=ctx.frames,
+            ),
+            created_at=self.now().isoformat(),
+            processing_ms=_ms_since(started),
+            width=ctx.display_width,
+            height=ctx.display_height,
+            alt=_alt_of(info),
+            placeholder=ctx.placeholder,
+            color=ctx.color,
+            has_alpha=ctx.has_alpha,
+            animated=ctx.animated,
+            notes=list(ctx.notes),
+            variants=variants,
+            steps_ms=dict(ctx.timings),
+        )
 
     def failed_manifest(
         self,
@@ -294,6 +298,19 @@ class Processor:
             line["detail"] = outcome.detail
         if self.settings.log_json:
             log.info(json.dumps(line, sort_keys=True))
+
+
+def _source_of(info: ObjectInfo) -> Source:
+    """What is known of an original before it is decoded."""
+    return Source(
+        etag=info.etag,
+        bytes=info.size,
+        filename=decode_meta(info.metadata.get("filename")) or "",
+    )
+
+
+def _alt_of(info: ObjectInfo) -> str | None:
+    return decode_meta(info.metadata.get("alt"))
 
 
 def _ms_since(started: float) -> int:
