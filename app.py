@@ -2,7 +2,9 @@
 
 Each handler parses its input, calls one `chalicelib` function, and maps domain errors
 to HTTP in one place (`_error_response`). Clients are created lazily so tests can swap
-them.
+them. The imaging stack (Pillow, pillow-heif, behind `chalicelib.processor`) is imported
+only inside the event handlers: the API function never loads it, so its cold starts do
+not pay for it.
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice, Response
 from chalice.app import S3Event, SQSEvent
 
-from chalicelib import assets, aws, images, keys, pages, queued, tickets
+from chalicelib import assets, aws, failures, images, keys, pages, queued, tickets
 from chalicelib.errors import RequestError, Unauthorized
-from chalicelib.processor import Processor
 from chalicelib.settings import Settings
 from chalicelib.storage import S3Storage, Storage
 from chalicelib.web import base_url
+
+if TYPE_CHECKING:
+    from chalicelib.processor import Processor
 
 SETTINGS = Settings.from_env(os.environ)
 
@@ -39,8 +44,34 @@ def get_s3() -> Any:
     return _clients["s3"]
 
 
+def get_sqs() -> Any:
+    if "sqs" not in _clients:
+        _clients["sqs"] = aws.client("sqs", SETTINGS)
+    return _clients["sqs"]
+
+
 def get_storage() -> Storage:
     return S3Storage(get_s3(), SETTINGS.bucket)
+
+
+def get_processor() -> Processor:
+    from chalicelib.processor import Processor  # the imaging stack: resize functions only
+
+    return Processor(get_storage(), SETTINGS)
+
+
+_max_receives: dict[str, int | None] = {}
+
+
+def max_receives_of(queue_arn: str) -> int | None:
+    """The queue's `maxReceiveCount`, read from the queue once per container."""
+    if queue_arn not in _max_receives:
+        _max_receives[queue_arn] = queued.max_receives(get_sqs(), queue_arn)
+    return _max_receives[queue_arn]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -123,7 +154,7 @@ def create_upload() -> Response:
 @app.route("/api/images/{image_id}", methods=["GET"])
 def image_status(image_id: str) -> Response:
     try:
-        state = images.lookup(get_storage(), image_id)
+        state = images.lookup(get_storage(), image_id, now(), SETTINGS.processing_timeout_seconds)
     except RequestError as error:
         return _error_response(error)
     if state.manifest is None:
@@ -133,7 +164,7 @@ def image_status(image_id: str) -> Response:
 
 @app.route("/images/{image_id}", methods=["GET"])
 def image_page(image_id: str) -> Response:
-    return _html(pages.image_page(get_storage(), SETTINGS, image_id))
+    return _html(pages.image_page(get_storage(), SETTINGS, image_id, now()))
 
 
 # Exactly one trigger is wired per stage (`PICSET_TRIGGER`), so an upload is never
@@ -144,8 +175,7 @@ if SETTINGS.trigger == "sqs":
     def resize_queued_upload(event: SQSEvent) -> None:
         """The resize function behind a queue: one S3 event per message, retried by SQS.
         One message per invocation, so a slow or failing image holds up only itself."""
-        processor = Processor(get_storage(), SETTINGS)
-        queued.handle(event.to_dict(), processor, SETTINGS.queue_max_receives)
+        queued.handle(event.to_dict(), get_processor(), max_receives_of)
 
 else:
 
@@ -154,4 +184,11 @@ else:
     )
     def resize_upload(event: S3Event) -> None:
         """The resize function: every record of the event, through the one processor."""
-        Processor(get_storage(), SETTINGS).handle_event(event.to_dict())
+        get_processor().handle_event(event.to_dict())
+
+
+@app.on_sqs_message(queue=SETTINGS.failure_queue_name, batch_size=10, name="record_failure")
+def record_failures(event: SQSEvent) -> None:
+    """Upload events no delivery answered (the dead-letter queue, or the direct trigger's
+    failure destination) become `failed` manifests, so no image waits forever."""
+    failures.handle(event.to_dict(), get_processor())

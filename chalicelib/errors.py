@@ -66,6 +66,17 @@ class ProcessingFailed(PicsetError):
     message = "Processing this image kept failing. Please try uploading it again."
 
 
+class TimedOut(PicsetError):
+    """Processing never finished: every delivery was stopped (the function's timeout or
+    memory limit, or a killed worker), or no answer came within the stated bound."""
+
+    code = "timeout"
+    message = (
+        "Processing this image did not finish in time. Please upload it again; if it "
+        "happens again, upload a smaller version of it."
+    )
+
+
 #: Every code a manifest may carry, with what it means; the README's table mirrors it.
 ERROR_CODES: dict[str, str] = {
     cls.code: cls.message
@@ -77,6 +88,7 @@ ERROR_CODES: dict[str, str] = {
         Corrupt,
         EmptyFile,
         ProcessingFailed,
+        TimedOut,
     )
 }
 

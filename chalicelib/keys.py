@@ -1,8 +1,11 @@
 """The bucket layout: ids, and the keys built from them, in one place.
 
-Originals live under `uploads/<id>` (private), variants and the manifest under
-`images/<id>/` (public). The S3 trigger listens on `uploads/` only and the resize
-function writes only under `images/`, so its own writes can never re-trigger it.
+Originals live under `uploads/<id>` (private), variants under
+`images/<id>/<revision>/` and the manifest at `images/<id>/manifest.json` (public). Each
+processing run writes under its own revision, so a variant's key never changes what it
+serves: that is what makes the year-long `immutable` caching true. The S3 trigger
+listens on `uploads/` only and the resize function writes only under `images/`, so its
+own writes can never re-trigger it.
 Ids are 128 random bits, URL-safe; every route checks them with `ID_PATTERN` before
 touching S3, so `..`, slashes or encoded tricks never reach a key.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 from urllib.parse import unquote_plus
 
 UPLOAD_PREFIX = "uploads/"
@@ -19,6 +23,9 @@ MANIFEST_NAME = "manifest.json"
 
 #: 16 random bytes in URL-safe base64 are exactly 22 characters of [A-Za-z0-9_-].
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
+#: A run's revision: its start in milliseconds (11 hex digits, so revisions sort by start
+#: time as strings), a dash, and 6 random hex digits so two runs never share one.
+REVISION_PATTERN = re.compile(r"[0-9a-f]{11}-[0-9a-f]{6}")
 
 EXTENSIONS = {"avif": "avif", "webp": "webp", "jpeg": "jpg", "png": "png", "gif": "gif"}
 CONTENT_TYPES = {
@@ -33,6 +40,20 @@ CONTENT_TYPES = {
 def new_image_id() -> str:
     """A fresh unguessable id (128 bits); the only impure function here."""
     return secrets.token_urlsafe(16)
+
+
+def new_revision(now: datetime) -> str:
+    """A fresh revision for a run starting at `now`."""
+    return f"{round(now.timestamp() * 1000):011x}-{secrets.token_hex(3)}"
+
+
+def revision_started(revision: str) -> datetime | None:
+    """When the run that made `revision` started, or None for anything else."""
+    from datetime import UTC
+
+    if REVISION_PATTERN.fullmatch(revision) is None:
+        return None
+    return datetime.fromtimestamp(int(revision[:11], 16) / 1000, UTC)
 
 
 def is_valid_id(image_id: str) -> bool:
@@ -51,8 +72,16 @@ def manifest_key(image_id: str) -> str:
     return f"{image_prefix(image_id)}{MANIFEST_NAME}"
 
 
-def variant_key(image_id: str, width: int, fmt: str) -> str:
-    return f"{image_prefix(image_id)}{width}w.{EXTENSIONS[fmt]}"
+def variant_key(image_id: str, revision: str, width: int, fmt: str) -> str:
+    return f"{image_prefix(image_id)}{revision}/{width}w.{EXTENSIONS[fmt]}"
+
+
+def revision_of(key: str, image_id: str) -> str | None:
+    """The revision folder a key under `images/<id>/` sits in, or None (the manifest,
+    or a variant of the old layout without revisions)."""
+    rest = key[len(image_prefix(image_id)) :] if key.startswith(image_prefix(image_id)) else ""
+    folder, slash, _ = rest.partition("/")
+    return folder if slash and REVISION_PATTERN.fullmatch(folder) else None
 
 
 def decode_event_key(raw_key: str) -> str:

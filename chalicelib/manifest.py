@@ -35,6 +35,9 @@ class Source:
     height: int | None = None
     filename: str = ""
     frames: int = 1
+    #: the S3 event's `sequencer` for this original ("" when unknown, e.g. locally):
+    #: among uploads to one key, a greater one is a later upload
+    sequencer: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,9 @@ class Manifest:
     variants: list[Variant] = field(default_factory=list)
     error: ErrorInfo | None = None
     steps_ms: dict[str, float] = field(default_factory=dict)
+    #: the processing run that wrote this manifest; its variants sit under
+    #: `images/<id>/<revision>/` ("" for manifests of the layout before revisions)
+    revision: str = ""
     version: int = VERSION
 
     @property
@@ -109,6 +115,7 @@ def from_dict(data: dict[str, Any]) -> Manifest:
             variants=[Variant(**v) for v in data.get("variants", [])],
             error=ErrorInfo(**error) if error else None,
             steps_ms=dict(data.get("steps_ms", {})),
+            revision=str(data.get("revision", "")),
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed manifest: {exc}") from exc

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from . import images, render, tickets
@@ -145,20 +146,27 @@ def upload_page(settings: Settings) -> Page:
         limits_json=json.dumps(limits, separators=(",", ":")),
         kinds=kinds_text(),
         max_size=human_bytes(settings.max_upload_bytes),
+        processing_timeout_ms=settings.processing_timeout_seconds * 1000,
     )
     return Page(200, html)
 
 
-def image_page(storage: Storage, settings: Settings, image_id: str) -> Page:
-    """The page for `GET /images/{image_id}`, whatever state the image is in."""
+def image_page(storage: Storage, settings: Settings, image_id: str, now: datetime) -> Page:
+    """The page for `GET /images/{image_id}`, whatever state the image is in at `now`."""
     root = "../"
     try:
-        state = images.lookup(storage, image_id)
+        state = images.lookup(storage, image_id, now, settings.processing_timeout_seconds)
     except RequestError:
         return Page(404, render.render("not_found.html", root=root))
     manifest = state.manifest
     if manifest is None:
-        return Page(200, render.render("processing.html", root=root, image_id=image_id))
+        html = render.render(
+            "processing.html",
+            root=root,
+            image_id=image_id,
+            timeout_ms=settings.processing_timeout_seconds * 1000,
+        )
+        return Page(200, html)
     if not manifest.is_ready:
         return Page(200, render.render("failed.html", root=root, manifest=manifest))
     base = settings.variant_base_url

@@ -1,10 +1,13 @@
-"""Processing one uploaded original: read it, run the pipeline, write variants, then the
-manifest, last.
+"""Processing one uploaded original: read it, run the pipeline, write variants under a
+fresh revision, then offer the manifest, last.
 
 This is everything the resize function does, behind `Storage`, so the Lambda, the local
 worker, the CLI's `reprocess` and the tests all share it. Bad input never raises: it
 ends as a `failed` manifest with a code and a message. Work is idempotent: an event for an
-original whose manifest already names its ETag does nothing.
+original whose manifest already names its ETag does nothing. Overlapping runs are safe:
+each writes under its own revision, `manifests.replace` lets only the newest manifest
+stand, a run that loses deletes what it wrote, and a replaced manifest's variants are
+deleted only after its successor is in place (see `manifests`).
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import keys, pipeline
-from .errors import PicsetError, ProcessingFailed, TooLarge
-from .manifest import FAILED, READY, ErrorInfo, Manifest, Source, Variant, from_json
+from . import keys, manifests, pipeline
+from .errors import PicsetError, ProcessingFailed, TimedOut, TooLarge
+from .manifest import FAILED, READY, ErrorInfo, Manifest, Source, Variant
 from .settings import Settings
 from .storage import ObjectInfo, Storage
 from .tickets import decode_meta
@@ -28,21 +31,23 @@ from .tickets import decode_meta
 log = logging.getLogger("picset.resize")
 
 VARIANT_CACHE_CONTROL = "public, max-age=31536000, immutable"
-MANIFEST_CACHE_CONTROL = "no-cache"
 
 
 @dataclass(frozen=True)
 class UploadRecord:
-    """One S3 ObjectCreated record, its key decoded."""
+    """One S3 ObjectCreated record, its key decoded; `etag` and `sequencer` are the
+    event's own ("" when it carries none, e.g. a reprocess)."""
 
     key: str
     size: int | None = None
+    etag: str = ""
+    sequencer: str = ""
 
 
 @dataclass
 class Outcome:
     key: str
-    status: str  # ready | failed | skipped | missing | ignored
+    status: str  # ready | failed | skipped | superseded | missing | ignored
     image_id: str | None = None
     manifest: Manifest | None = None
     detail: str = ""
@@ -58,24 +63,18 @@ def s3_records(event: dict[str, Any]) -> list[UploadRecord]:
             continue
         size = obj.get("size")
         records.append(
-            UploadRecord(keys.decode_event_key(obj["key"]), int(size) if size is not None else None)
+            UploadRecord(
+                keys.decode_event_key(obj["key"]),
+                int(size) if size is not None else None,
+                str(obj.get("eTag") or "").strip('"'),
+                str(obj.get("sequencer") or ""),
+            )
         )
     return records
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def load_manifest(storage: Storage, image_id: str) -> Manifest | None:
-    found = storage.get(keys.manifest_key(image_id))
-    if found is None:
-        return None
-    try:
-        return from_json(found[1])
-    except ValueError:
-        log.warning("unreadable manifest for %s; it will be rewritten", image_id)
-        return None
 
 
 class Processor:
@@ -105,43 +104,75 @@ class Processor:
         """The event's last delivery failed for an unexpected reason: record a `failed`
         manifest (code `internal`) for each of its images that has no answer yet, so a
         poller stops waiting. An image already finished for this ETag is left alone."""
-        return [self._give_up(record, reason) for record in s3_records(event)]
+        return [
+            self.record_failure(record, ProcessingFailed(detail=reason))
+            for record in s3_records(event)
+        ]
 
-    def _give_up(self, record: UploadRecord, reason: str) -> Outcome:
+    def time_out(self, event: dict[str, Any], reason: str) -> list[Outcome]:
+        """Every delivery of the event was stopped before it answered (a timeout, an
+        out-of-memory kill): record `failed` with code `timeout` where no answer exists."""
+        return [
+            self.record_failure(record, TimedOut(detail=reason)) for record in s3_records(event)
+        ]
+
+    def record_failure(self, record: UploadRecord, error: PicsetError) -> Outcome:
         found = self._triage(record, force=False)
         if isinstance(found, Outcome):
             outcome = found
         else:
-            image_id, info = found
-            error = ProcessingFailed(detail=reason)
+            image_id, info, existing = found
             manifest = self.failed_manifest(
-                image_id, _source_of(info), error, time.perf_counter(), _alt_of(info)
+                image_id,
+                _source_of(info, self._sequencer(record, existing)),
+                error,
+                time.perf_counter(),
+                _alt_of(info),
+                revision=keys.new_revision(self.now()),
             )
-            self._save_manifest(manifest)
-            outcome = Outcome(record.key, FAILED, image_id, manifest, reason)
+            try:
+                manifests.replace(self.storage, manifest, unless_finished=True)
+                outcome = Outcome(record.key, FAILED, image_id, manifest, error.detail)
+            except manifests.Superseded as lost:
+                outcome = Outcome(record.key, "skipped", image_id, lost.current, "answered")
         self._log(outcome)
         return outcome
 
-    def _triage(self, record: UploadRecord, *, force: bool) -> Outcome | tuple[str, ObjectInfo]:
-        """Either the outcome for a record that needs no work (not ours, gone, or already
-        finished for this ETag), or the image id and the original's info to work on."""
+    def _triage(
+        self, record: UploadRecord, *, force: bool
+    ) -> Outcome | tuple[str, ObjectInfo, Manifest | None]:
+        """Either the outcome for a record that needs no work (not ours, gone, replaced
+        since, or already finished for this ETag), or what to work on: the image id, the
+        original's info and the manifest in place."""
         image_id = keys.id_from_upload_key(record.key)
         if image_id is None:
             return Outcome(record.key, "ignored", detail="not an uploads/<id> key")
         info = self.storage.head(record.key)
         if info is None:
             return Outcome(record.key, "missing", image_id, detail="original not found")
-        existing = load_manifest(self.storage, image_id)
+        if record.etag and record.etag != info.etag:
+            # A newer upload replaced this one; its own event follows and is the one to do.
+            return Outcome(record.key, "superseded", image_id, detail="original replaced since")
+        existing = manifests.load(self.storage, image_id)
         if existing and existing.source.etag == info.etag and not force:
             return Outcome(record.key, "skipped", image_id, existing, "already finished")
-        return image_id, info
+        return image_id, info, existing
+
+    def _sequencer(self, record: UploadRecord, existing: Manifest | None) -> str:
+        """The event's sequencer; a run without one (a reprocess) works on the original
+        in place, which is at least as new as the one the manifest describes."""
+        if record.sequencer:
+            return record.sequencer
+        return existing.source.sequencer if existing is not None else ""
 
     def _process(self, record: UploadRecord) -> Outcome:
         found = self._triage(record, force=self.force)
         if isinstance(found, Outcome):
             return found
-        image_id, info = found
+        image_id, info, existing = found
         started = time.perf_counter()
+        revision = keys.new_revision(self.now())
+        sequencer = self._sequencer(record, existing)
         alt = _alt_of(info)
         written: dict[str, int] = {}
         try:
@@ -151,15 +182,30 @@ class Processor:
             # The bytes read are what the manifest describes, even if the object was
             # replaced since the HEAD (the newer object's own event will follow).
             ctx, info = ran
-            variants = self._write_variants(image_id, ctx.outputs, written)
-            manifest = self._ready_manifest(image_id, ctx, info, variants, started)
+            variants = self._write_variants(image_id, revision, ctx.outputs, written)
+            manifest = self._ready_manifest(
+                image_id, ctx, info, variants, started, revision, sequencer
+            )
         except PicsetError as exc:
-            manifest = self.failed_manifest(image_id, _source_of(info), exc, started, alt)
-            self._save_manifest(manifest)
-            return Outcome(record.key, FAILED, image_id, manifest, exc.detail, written)
-        self._save_manifest(manifest)
-        self._remove_stale(image_id, manifest)
-        return Outcome(record.key, READY, image_id, manifest, "", written)
+            manifest = self.failed_manifest(
+                image_id, _source_of(info, sequencer), exc, started, alt, revision=revision
+            )
+            return self._offer(record, manifest, exc.detail, written)
+        return self._offer(record, manifest, "", written)
+
+    def _offer(
+        self, record: UploadRecord, manifest: Manifest, detail: str, written: dict[str, int]
+    ) -> Outcome:
+        """Put the run's manifest in place and tidy up behind it, or, if a newer one
+        stands, withdraw the run's own variants."""
+        try:
+            replaced = manifests.replace(self.storage, manifest)
+        except manifests.Superseded as lost:
+            self._delete_variants(manifest)
+            detail = f"a newer run's manifest stands ({lost.current.revision})"
+            return Outcome(record.key, "superseded", manifest.id, lost.current, detail, written)
+        self._remove_stale(manifest, replaced)
+        return Outcome(record.key, manifest.status, manifest.id, manifest, detail, written)
 
     def _ready_manifest(
         self,
@@ -168,6 +214,8 @@ class Processor:
         info: ObjectInfo,
         variants: list[Variant],
         started: float,
+        revision: str,
+        sequencer: str,
     ) -> Manifest:
         return Manifest(
             id=image_id,
@@ -178,8 +226,9 @@ class Processor:
                 format=ctx.format,
                 width=ctx.source_width,
                 height=ctx.source_height,
-                filename=_source_of(info).filename,
+                filename=_source_of(info, sequencer).filename,
                 frames=ctx.frames,
+                sequencer=sequencer,
             ),
             created_at=self.now().isoformat(),
             processing_ms=_ms_since(started),
@@ -193,6 +242,7 @@ class Processor:
             notes=list(ctx.notes),
             variants=variants,
             steps_ms=dict(ctx.timings),
+            revision=revision,
         )
 
     def failed_manifest(
@@ -202,6 +252,8 @@ class Processor:
         error: PicsetError,
         started: float,
         alt: str | None = None,
+        *,
+        revision: str = "",
     ) -> Manifest:
         return Manifest(
             id=image_id,
@@ -211,6 +263,7 @@ class Processor:
             processing_ms=_ms_since(started),
             alt=alt,
             error=ErrorInfo(error.code, error.message),
+            revision=revision,
         )
 
     def _run(
@@ -231,14 +284,18 @@ class Processor:
         return pipeline.run(ctx), found[0]
 
     def _write_variants(
-        self, image_id: str, outputs: list[pipeline.Output], written: dict[str, int]
+        self,
+        image_id: str,
+        revision: str,
+        outputs: list[pipeline.Output],
+        written: dict[str, int],
     ) -> list[Variant]:
         variants = [
             Variant(
                 format=out.format,
                 width=out.width,
                 height=out.height,
-                key=keys.variant_key(image_id, out.width, out.format),
+                key=keys.variant_key(image_id, revision, out.width, out.format),
                 bytes=len(out.body),
                 content_type=out.content_type,
             )
@@ -260,21 +317,27 @@ class Processor:
             written[variant.format] = written.get(variant.format, 0) + variant.bytes
         return variants
 
-    def _save_manifest(self, manifest: Manifest) -> None:
-        self.storage.put(
-            keys.manifest_key(manifest.id),
-            manifest.to_json(),
-            content_type="application/json",
-            cache_control=MANIFEST_CACHE_CONTROL,
-        )
+    def _delete_variants(self, manifest: Manifest) -> None:
+        if manifest.variants:
+            self.storage.delete([v.key for v in manifest.variants])
 
-    def _remove_stale(self, image_id: str, manifest: Manifest) -> None:
-        """After a reprocess with other widths or formats, drop what the manifest no
-        longer names (only after the new manifest is in place)."""
-        keep = {v.key for v in manifest.variants} | {keys.manifest_key(image_id)}
-        stale = [k for k in self.storage.list_keys(keys.image_prefix(image_id)) if k not in keep]
+    def _remove_stale(self, manifest: Manifest, replaced: Manifest | None) -> None:
+        """Once `manifest` is in place: delete what the manifest it replaced named, and
+        revisions no manifest names that are older than any run can still be running
+        (left by a run that was killed). Revisions of runs that may still be going are
+        left alone: such a run either wins later or withdraws its own variants."""
+        keep = {v.key for v in manifest.variants}
+        stale = {v.key for v in replaced.variants} - keep if replaced else set()
+        oldest_live = self.now() - timedelta(seconds=self.settings.processing_timeout_seconds)
+        for key in self.storage.list_keys(keys.image_prefix(manifest.id)):
+            revision = keys.revision_of(key, manifest.id)
+            if revision is None or revision == manifest.revision:
+                continue
+            started = keys.revision_started(revision)
+            if started is not None and started < oldest_live:
+                stale.add(key)
         if stale:
-            self.storage.delete(stale)
+            self.storage.delete(sorted(stale))
 
     def _log(self, outcome: Outcome) -> None:
         manifest = outcome.manifest
@@ -300,12 +363,13 @@ class Processor:
             log.info(json.dumps(line, sort_keys=True))
 
 
-def _source_of(info: ObjectInfo) -> Source:
+def _source_of(info: ObjectInfo, sequencer: str = "") -> Source:
     """What is known of an original before it is decoded."""
     return Source(
         etag=info.etag,
         bytes=info.size,
         filename=decode_meta(info.metadata.get("filename")) or "",
+        sequencer=sequencer,
     )
 
 

@@ -3,9 +3,11 @@ carries and hand that to the same processor the direct S3 trigger uses.
 
 Delivery is at least once and the queue owns retries: a message whose processing raises
 is left on the queue (Lambda makes it visible again after the visibility timeout), and
-after `maxReceiveCount` deliveries SQS moves it to the dead-letter queue. On that last
-delivery picset also writes a `failed` manifest (code `internal`), so the person
-waiting sees an answer instead of "processing" forever; this mirrors `dev.worker`.
+after `maxReceiveCount` deliveries SQS moves it to the dead-letter queue, whose consumer
+(`failures`) records what never answered. On the last delivery of a message whose
+processing raised, picset writes a `failed` manifest (code `internal`) itself, so the
+person waiting sees an answer at once. The receive count comes from the queue's own
+redrive policy, read once per container: the template is the one place it is set.
 Bad input never raises here: the processor turns it into a `failed` manifest.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -28,10 +30,12 @@ class EventProcessor(Protocol):
 
 @dataclass(frozen=True)
 class Message:
-    """One SQS record: the S3 event in its body and how often it has been delivered."""
+    """One SQS record: the S3 event in its body, how often it has been delivered, and
+    the queue it came from."""
 
     event: dict[str, Any]
     attempt: int
+    queue_arn: str = ""
 
 
 def is_test_event(body: dict[str, Any]) -> bool:
@@ -58,22 +62,37 @@ def messages(sqs_event: dict[str, Any]) -> Iterator[Message]:
             attempt = int(attributes.get("ApproximateReceiveCount", "1"))
         except ValueError:
             attempt = 1
-        yield Message(body, attempt)
+        yield Message(body, attempt, str(record.get("eventSourceARN") or ""))
 
 
-def handle(sqs_event: dict[str, Any], processor: EventProcessor, max_receives: int) -> None:
+def max_receives(sqs: Any, queue_arn: str) -> int | None:
+    """The queue's redrive `maxReceiveCount`, or None when it has no dead-letter queue."""
+    name = queue_arn.rsplit(":", 1)[-1]
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])
+    raw = attributes.get("Attributes", {}).get("RedrivePolicy")
+    return int(json.loads(raw)["maxReceiveCount"]) if raw else None
+
+
+def handle(
+    sqs_event: dict[str, Any],
+    processor: EventProcessor,
+    receives_of: Callable[[str], int | None],
+) -> None:
     """Process every message; re-raise a failure so SQS retries it (and, on the last
-    delivery, record a failed manifest first)."""
+    delivery, record a failed manifest first). `receives_of(queue_arn)` is the queue's
+    `maxReceiveCount`."""
     for message in messages(sqs_event):
         try:
             processor.handle_event(message.event)
         except Exception as exc:
-            if message.attempt >= max_receives:
+            limit = receives_of(message.queue_arn)
+            if limit is not None and message.attempt >= limit:
                 log.exception(
                     "resize failed on delivery %d of %d; recording the failure, the message "
                     "goes to the dead-letter queue",
                     message.attempt,
-                    max_receives,
+                    limit,
                 )
                 processor.give_up(message.event, f"{type(exc).__name__}: {exc}")
             raise

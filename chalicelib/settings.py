@@ -135,12 +135,21 @@ class Settings:
     queue_name: str = _setting(
         "PICSET_QUEUE_NAME", "picset-uploads", str, "Queue of upload events for `sqs`."
     )
-    queue_max_receives: int = _setting(
-        "PICSET_QUEUE_MAX_RECEIVES",
-        3,
+    failure_queue_name: str = _setting(
+        "PICSET_FAILURE_QUEUE_NAME",
+        "picset-uploads-failed",
+        str,
+        "Queue of upload events whose every delivery was stopped (the upload queue's "
+        "dead-letter queue, or the direct trigger's failure destination); its consumer "
+        "records them `failed` with code `timeout`.",
+    )
+    processing_timeout_seconds: int = _setting(
+        "PICSET_PROCESSING_TIMEOUT_SECONDS",
+        240,
         int,
-        "Deliveries of one upload event before it goes to the dead-letter queue (the "
-        "queue's `maxReceiveCount`); the last failed one records a `failed` manifest.",
+        "Longest an upload may stay `processing`: after it, with no manifest, the status "
+        "API answers `failed` with code `timeout`. It covers every delivery of the resize "
+        'function (see "No image stays processing forever").',
     )
     log_json: bool = _setting(
         "PICSET_LOG_JSON", True, _bool, "Log one JSON line per processed image."
@@ -189,8 +198,8 @@ class Settings:
             problems.append("PICSET_MAX_FRAMES must be positive")
         if not 10 <= self.ticket_expiry_seconds <= 3600:
             problems.append("PICSET_TICKET_EXPIRY_SECONDS must be between 10 and 3600")
-        if self.queue_max_receives < 1:
-            problems.append("PICSET_QUEUE_MAX_RECEIVES must be at least 1")
+        if self.processing_timeout_seconds < 10:
+            problems.append("PICSET_PROCESSING_TIMEOUT_SECONDS must be at least 10")
         if self.trigger not in {"s3", "sqs"}:
             problems.append("PICSET_TRIGGER must be `s3` or `sqs`")
         if problems:

@@ -1,15 +1,23 @@
-"""Object storage behind one small interface: S3 for real, a dict for fast tests.
+"""Object storage behind one small interface, and its S3 implementation.
 
 The rest of picset only ever sees `Storage`; the boto3 client is passed in, never created
-here, so tests and the local emulator decide where bytes go.
+here, so tests and the local emulator decide where bytes go. The in-memory double the
+tests use lives in `dev/memory.py`, outside the deployed package.
+
+`put` can be conditional (S3's `If-Match` / `If-None-Match: *`), which is how a manifest
+is replaced only if nobody else replaced it since it was read.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
+
+
+class PreconditionFailed(Exception):
+    """A conditional put found the object changed (or present, or absent) since it was
+    read; the caller reads again and decides."""
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,7 @@ class ObjectInfo:
     etag: str
     content_type: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    last_modified: datetime | None = None
 
 
 class Storage(Protocol):
@@ -36,7 +45,12 @@ class Storage(Protocol):
         content_type: str,
         cache_control: str | None = None,
         metadata: dict[str, str] | None = None,
-    ) -> None: ...
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> None:
+        """Store `body` at `key`. With `if_match` (an ETag) only if the object still has
+        that ETag; with `if_none_match` only if there is no object yet; otherwise
+        `PreconditionFailed`."""
 
     def delete(self, keys: list[str]) -> None: ...
 
@@ -81,15 +95,26 @@ class S3Storage:
         content_type: str,
         cache_control: str | None = None,
         metadata: dict[str, str] | None = None,
+        if_match: str | None = None,
+        if_none_match: bool = False,
     ) -> None:
         extra: dict[str, Any] = {}
         if cache_control:
             extra["CacheControl"] = cache_control
         if metadata:
             extra["Metadata"] = metadata
-        self._client.put_object(
-            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, **extra
-        )
+        if if_match is not None:
+            extra["IfMatch"] = f'"{if_match}"'
+        if if_none_match:
+            extra["IfNoneMatch"] = "*"
+        try:
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, **extra
+            )
+        except self._client.exceptions.ClientError as exc:
+            if _is_precondition(exc) or (if_match is not None and _is_missing(exc)):
+                raise PreconditionFailed(key) from exc
+            raise
 
     def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):
@@ -114,6 +139,7 @@ class S3Storage:
             etag=_strip_etag(response.get("ETag", "")),
             content_type=response.get("ContentType", ""),
             metadata=dict(response.get("Metadata", {})),
+            last_modified=response.get("LastModified"),
         )
 
 
@@ -122,56 +148,8 @@ def _is_missing(exc: Any) -> bool:
     return code in {"404", "NoSuchKey", "NotFound"}
 
 
-@dataclass
-class _Stored:
-    info: ObjectInfo
-    body: bytes
-    cache_control: str | None
-
-
-class MemoryStorage:
-    """`Storage` in a dict, for unit tests; thread-safe like S3."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, _Stored] = {}
-        self.writes: list[str] = []
-        self._lock = threading.Lock()
-
-    def head(self, key: str) -> ObjectInfo | None:
-        stored = self.objects.get(key)
-        return stored.info if stored else None
-
-    def get(self, key: str) -> tuple[ObjectInfo, bytes] | None:
-        stored = self.objects.get(key)
-        return (stored.info, stored.body) if stored else None
-
-    def put(
-        self,
-        key: str,
-        body: bytes,
-        *,
-        content_type: str,
-        cache_control: str | None = None,
-        metadata: dict[str, str] | None = None,
-    ) -> None:
-        info = ObjectInfo(
-            key=key,
-            size=len(body),
-            etag=hashlib.md5(body, usedforsecurity=False).hexdigest(),
-            content_type=content_type,
-            metadata=dict(metadata or {}),
-        )
-        with self._lock:
-            self.objects[key] = _Stored(info, body, cache_control)
-            self.writes.append(key)
-
-    def delete(self, keys: list[str]) -> None:
-        with self._lock:
-            for key in keys:
-                self.objects.pop(key, None)
-
-    def list_keys(self, prefix: str) -> list[str]:
-        return sorted(key for key in self.objects if key.startswith(prefix))
-
-    def cache_control(self, key: str) -> str | None:
-        return self.objects[key].cache_control
+def _is_precondition(exc: Any) -> bool:
+    # 412 when the condition failed; 409 when another conditional write to the same key
+    # was in flight at the same moment (S3 asks the loser to retry).
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    return code in {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}

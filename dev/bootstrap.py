@@ -1,25 +1,46 @@
 """Create what AWS would have: the bucket, its CORS rules, public read on `images/` only,
-the upload queue (with a dead-letter queue), and the S3 -> SQS notification for
-`uploads/`. Idempotent, so it can run on every start, against moto or LocalStack.
+the upload queue (its dead-letter queue is the failure queue), and the S3 -> SQS
+notification for `uploads/`. Idempotent, so it can run on every start, against moto or
+LocalStack.
+
+The upload queue's `maxReceiveCount` is read from the queued stage's template
+(`deploy/sam-prod.json`), the one place it is set; the code reads it back from the queue.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from chalicelib import keys
 from chalicelib.settings import Settings
 
 VISIBILITY_TIMEOUT = 60
+TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "sam-prod.json"
+#: Seconds beyond the last delivery's window for the failure to be recorded and seen.
+BOUND_MARGIN = 60
+
+
+def template_max_receives(template: Path = TEMPLATE) -> int:
+    """The upload queue's `maxReceiveCount` in the deployed template."""
+    resources = json.loads(template.read_text())["Resources"]
+    return int(resources["UploadQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
+
+
+def processing_bound(deliveries: int, window_seconds: int, margin: int = BOUND_MARGIN) -> int:
+    """Longest an upload can stay without an answer: every delivery may use its whole
+    window (a queue's visibility timeout, or a function's timeout plus the wait before
+    the next try), then the failure is recorded."""
+    return deliveries * window_seconds + margin
 
 
 @dataclass(frozen=True)
 class Queues:
     url: str
     arn: str
-    dead_letter_url: str
+    failure_url: str
 
 
 def public_read_policy(bucket: str) -> dict[str, Any]:
@@ -82,6 +103,30 @@ def prepare_bucket(s3: Any, settings: Settings) -> None:
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read_policy(bucket)))
 
 
+#: The direct trigger's asynchronous retries: Lambda's default two, and events older than
+#: six minutes (throttled by the concurrency bound, say) go to the failure queue.
+ASYNC_RETRIES = 2
+ASYNC_MAX_EVENT_AGE = 360
+
+
+def failure_destination(queue_arn: str) -> dict[str, Any]:
+    """The direct trigger's event invoke config (as `deploy/terraform-dev/` declares it)."""
+    return {
+        "MaximumRetryAttempts": ASYNC_RETRIES,
+        "MaximumEventAgeInSeconds": ASYNC_MAX_EVENT_AGE,
+        "DestinationConfig": {"OnFailure": {"Destination": queue_arn}},
+    }
+
+
+def failure_queue(sqs: Any, name: str) -> str:
+    """Create (or find) the failure queue; its ARN. Fourteen days to inspect it."""
+    url = sqs.create_queue(QueueName=name, Attributes={"MessageRetentionPeriod": "1209600"})[
+        "QueueUrl"
+    ]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
 def bootstrap(
     s3: Any,
     sqs: Any,
@@ -90,14 +135,12 @@ def bootstrap(
     visibility_timeout: int = VISIBILITY_TIMEOUT,
     max_receives: int | None = None,
 ) -> Queues:
-    """`max_receives` defaults to `PICSET_QUEUE_MAX_RECEIVES`, as in the deployed queue."""
+    """`max_receives` defaults to the deployed template's `maxReceiveCount`."""
     bucket = settings.bucket
     prepare_bucket(s3, settings)
 
-    dead = sqs.create_queue(QueueName=f"{settings.queue_name}-dlq")["QueueUrl"]
-    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    dead_arn = failure_queue(sqs, settings.failure_queue_name)
+    dead = sqs.get_queue_url(QueueName=settings.failure_queue_name)["QueueUrl"]
     url = sqs.create_queue(
         QueueName=settings.queue_name,
         Attributes={
@@ -105,7 +148,7 @@ def bootstrap(
             "RedrivePolicy": json.dumps(
                 {
                     "deadLetterTargetArn": dead_arn,
-                    "maxReceiveCount": str(max_receives or settings.queue_max_receives),
+                    "maxReceiveCount": str(max_receives or template_max_receives()),
                 }
             ),
         },

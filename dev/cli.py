@@ -6,8 +6,11 @@ or AWS, chosen by endpoint URL and profile.
     python -m dev.cli status ID                     ready / failed / processing, from S3
     python -m dev.cli reprocess ID | --all          re-run the pipeline on stored originals
     python -m dev.cli delete ID                     original, variants and manifest
-    python -m dev.cli create-bucket [--origin URL]  the bucket, CORS, public read on images/
-                                                    (before `chalice deploy` of a direct stage)
+    python -m dev.cli create-bucket [--origin URL]  the bucket, CORS, public read on images/,
+                                                    and the failure queue (before `chalice
+                                                    deploy` of a direct stage)
+    python -m dev.cli connect-failures FUNCTION     after `chalice deploy`: retries, maximum
+                                                    event age and the failure destination
 
 `upload` goes through the API, exactly as the browser does (so it needs `--api`); the other
 commands talk to the bucket with the caller's own credentials, using the same settings
@@ -28,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,7 +46,7 @@ from chalicelib.manifest import Manifest
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
 from chalicelib.storage import S3Storage
-from dev.bootstrap import prepare_bucket
+from dev.bootstrap import failure_destination, failure_queue, prepare_bucket
 from dev.progress import ProgressBar
 
 DEFAULT_API = "http://127.0.0.1:8000/"
@@ -199,7 +203,9 @@ def describe(manifest: Manifest) -> str:
 
 def cmd_status(target: Target, args: argparse.Namespace) -> int:
     try:
-        state = images.lookup(target.storage(), args.id)
+        state = images.lookup(
+            target.storage(), args.id, datetime.now(UTC), target.settings.processing_timeout_seconds
+        )
     except NotFound:
         raise CliError(f"no image with id {args.id!r} in {target.settings.bucket}") from None
     if args.json:
@@ -281,10 +287,27 @@ def cmd_create_bucket(target: Target, args: argparse.Namespace) -> int:
     if args.origin:
         settings = dataclasses.replace(settings, allowed_origins=tuple(args.origin))
     prepare_bucket(aws.client("s3", settings, target.session), settings)
+    failure_queue(aws.client("sqs", settings, target.session), settings.failure_queue_name)
     target.out.write(
         f"bucket {settings.bucket} ready: uploads allowed from "
-        f"{', '.join(settings.allowed_origins)}; public read on {keys.IMAGES_PREFIX} only\n"
+        f"{', '.join(settings.allowed_origins)}; public read on {keys.IMAGES_PREFIX} only; "
+        f"failure queue {settings.failure_queue_name}\n"
     )
+    return 0
+
+
+# --- connect-failures -------------------------------------------------------------------
+
+
+def cmd_connect_failures(target: Target, args: argparse.Namespace) -> int:
+    """What the Terraform add-on declares, for a stage deployed with `chalice deploy`."""
+    settings = target.settings
+    sqs = aws.client("sqs", settings, target.session)
+    arn = failure_queue(sqs, settings.failure_queue_name)
+    aws.client("lambda", settings, target.session).put_function_event_invoke_config(
+        FunctionName=args.function, **failure_destination(arn)
+    )
+    target.out.write(f"{args.function}: failed events go to {arn}\n")
     return 0
 
 
@@ -335,6 +358,13 @@ def parser() -> argparse.ArgumentParser:
         help="origin allowed to upload (repeatable); default PICSET_ALLOWED_ORIGINS",
     )
     bucket.set_defaults(run=cmd_create_bucket)
+
+    connect = commands.add_parser(
+        "connect-failures",
+        help="send a direct-trigger function's failed events to the failure queue",
+    )
+    connect.add_argument("function", help="the resize function, e.g. picset-dev-resize_upload")
+    connect.set_defaults(run=cmd_connect_failures)
     return root
 
 

@@ -48,7 +48,7 @@ def measure_one(path: Path) -> dict[str, object]:
     from chalicelib import keys
     from chalicelib.processor import Processor, UploadRecord
     from chalicelib.settings import Settings
-    from chalicelib.storage import MemoryStorage
+    from dev.memory import MemoryStorage
 
     storage = MemoryStorage()
     image_id = keys.new_image_id()

@@ -68,6 +68,14 @@ class Stack:
         return self.emulator_url or f"http://{self.host}:{self.s3_port}"
 
     @property
+    def processing_bound(self) -> int:
+        """How long an upload may stay `processing` here: every delivery may take the
+        whole visibility timeout before SQS dead-letters it."""
+        from dev.bootstrap import processing_bound, template_max_receives
+
+        return processing_bound(template_max_receives(), self.visibility_timeout)
+
+    @property
     def url(self) -> str:
         return f"http://{self.host}:{self.app_port}/"
 
@@ -82,6 +90,9 @@ class Stack:
             PICSET_REGION="us-east-1",
             PICSET_ENDPOINT_URL=self.endpoint_url,
             PICSET_ALLOWED_ORIGINS=f"http://{self.host}:{self.app_port},http://localhost:{self.app_port}",
+            # The local worker serves the queued trigger, as in the queued stage.
+            PICSET_TRIGGER="sqs",
+            PICSET_PROCESSING_TIMEOUT_SECONDS=str(self.processing_bound),
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )

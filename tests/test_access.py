@@ -30,8 +30,8 @@ from chalicelib import keys, render
 from chalicelib.manifest import from_json
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage
 from dev.bootstrap import public_read_policy
+from dev.memory import MemoryStorage
 from dev.stack import Stack, free_port
 from tests import browser_support
 from tests.conftest import CORPUS, make_image

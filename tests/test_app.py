@@ -91,6 +91,14 @@ def test_unknown_and_malformed_ids_are_404(client):
     assert b"Not found" in page.body
 
 
+def s3_event(client, s3, image_id: str) -> dict:
+    """Chalice's generated event, with the object's real ETag as S3 sends it."""
+    event = client.events.generate_s3_event(bucket=BUCKET, key=keys.upload_key(image_id))
+    etag = s3.head_object(Bucket=BUCKET, Key=keys.upload_key(image_id))["ETag"].strip('"')
+    event["Records"][0]["s3"]["object"]["eTag"] = etag
+    return event
+
+
 def test_upload_then_resize_event_then_ready(client, s3):
     image_id = "D" * 22
     s3.put_object(
@@ -104,7 +112,7 @@ def test_upload_then_resize_event_then_ready(client, s3):
     processing = client.http.get(f"/images/{image_id}")
     assert b'data-status="processing"' in processing.body
 
-    event = client.events.generate_s3_event(bucket=BUCKET, key=keys.upload_key(image_id))
+    event = s3_event(client, s3, image_id)
     client.lambda_.invoke("resize_upload", event)
 
     status = client.http.get(f"/api/images/{image_id}")
@@ -122,7 +130,7 @@ def test_upload_then_resize_event_then_ready(client, s3):
 def test_bad_file_ends_failed_without_raising(client, s3):
     image_id = "E" * 22
     s3.put_object(Bucket=BUCKET, Key=keys.upload_key(image_id), Body=b"%PDF-1.4 nope")
-    event = client.events.generate_s3_event(bucket=BUCKET, key=keys.upload_key(image_id))
+    event = s3_event(client, s3, image_id)
     client.lambda_.invoke("resize_upload", event)
     manifest = json.loads(client.http.get(f"/api/images/{image_id}").body)
     assert manifest["status"] == "failed"

@@ -12,7 +12,7 @@ from chalicelib.errors import ERROR_CODES
 from chalicelib.manifest import Manifest, from_json
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage
+from dev.memory import MemoryStorage
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.corpus

@@ -10,11 +10,18 @@ from typing import Any
 import pytest
 
 from chalicelib.settings import Settings
+from dev.bootstrap import (
+    ASYNC_MAX_EVENT_AGE,
+    ASYNC_RETRIES,
+    processing_bound,
+    template_max_receives,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 STAGES = CONFIG["stages"]
 DEPLOYABLE = [stage for stage in STAGES if stage != "local"]
+TEMPLATE = json.loads((ROOT / "deploy" / "sam-prod.json").read_text())
 
 
 def policy(name: str) -> dict[str, Any]:
@@ -40,6 +47,7 @@ def stage_policies(stage: str) -> dict[str, dict[str, Any]]:
     return {
         "api_handler": policy(config["iam_policy_file"]),
         "resize_upload": policy(functions["resize_upload"]["iam_policy_file"]),
+        "record_failure": policy(functions["record_failure"]["iam_policy_file"]),
     }
 
 
@@ -81,7 +89,8 @@ def test_policies_name_only_the_stage_bucket_queue_and_log_groups(stage):
             if service == "s3":
                 assert resource == bucket or resource.startswith(f"{bucket}/"), resource
             elif service == "sqs":
-                assert resource.endswith(f":{settings.queue_name}"), resource
+                queues = (f":{settings.queue_name}", f":{settings.failure_queue_name}")
+                assert resource.endswith(queues), resource
             elif service == "logs":
                 name = "picset-" + stage + ("" if function == "api_handler" else f"-{function}")
                 assert resource.split("log-group:/aws/lambda/")[1] in (name, f"{name}:*")
@@ -113,29 +122,100 @@ def test_api_writes_only_uploads_and_reads_only_manifests_and_originals(stage):
     }
 
 
+CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+
+
 @pytest.mark.parametrize(
-    ("stage", "queue_actions"),
+    ("stage", "resize_grants"),
     [
-        pytest.param("dev", set(), id="direct-trigger-no-queue"),
+        pytest.param(
+            "dev", {("sqs:SendMessage", "failure")}, id="direct-trigger-sends-to-its-destination"
+        ),
         pytest.param(
             "prod",
-            {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
-            id="queued-trigger-consumes-queue",
+            {(action, "upload") for action in (*CONSUME, "sqs:GetQueueUrl")},
+            id="queued-trigger-consumes-and-reads-its-receive-count",
         ),
     ],
 )
-def test_only_the_queued_stage_may_consume_the_queue(stage, queue_actions):
-    assert settings_of(stage).trigger == ("sqs" if queue_actions else "s3")
-    for function, document in stage_policies(stage).items():
-        actions = {action for action, _ in grants(document) if action.startswith("sqs:")}
-        assert actions == (queue_actions if function == "resize_upload" else set())
+def test_each_function_touches_only_its_own_queue(stage, resize_grants):
+    settings = settings_of(stage)
+    assert settings.trigger == ("sqs" if stage == "prod" else "s3")
+    names = {f":{settings.queue_name}": "upload", f":{settings.failure_queue_name}": "failure"}
+
+    def queue_grants(function: str) -> set[tuple[str, str]]:
+        return {
+            (action, names[":" + resource.rsplit(":", 1)[1]])
+            for action, resource in grants(stage_policies(stage)[function])
+            if action.startswith("sqs:")
+        }
+
+    assert queue_grants("resize_upload") == resize_grants
+    assert queue_grants("record_failure") == {(action, "failure") for action in CONSUME}
+    assert queue_grants("api_handler") == set()
+
+
+@pytest.mark.parametrize("stage", DEPLOYABLE)
+def test_the_failure_recorder_writes_only_manifests(stage):
+    bucket = f"arn:aws:s3:::{settings_of(stage).bucket}"
+    s3 = {pair for pair in grants(stage_policies(stage)["record_failure"]) if pair[0][:3] == "s3:"}
+    assert s3 == {
+        ("s3:GetObject", f"{bucket}/uploads/*"),
+        ("s3:GetObject", f"{bucket}/images/*/manifest.json"),
+        ("s3:PutObject", f"{bucket}/images/*/manifest.json"),
+        ("s3:ListBucket", bucket),
+    }
+
+
+def _timeout(stage: str) -> int:
+    return int(STAGES[stage]["lambda_functions"]["resize_upload"]["lambda_timeout"])
+
+
+def test_processing_bound_of_the_queued_stage_covers_every_delivery():
+    """Each delivery may hold the message for the whole visibility timeout (a killed
+    function releases nothing earlier), then SQS dead-letters it."""
+    queue = TEMPLATE["Resources"]["UploadQueue"]["Properties"]
+    deliveries = int(queue["RedrivePolicy"]["maxReceiveCount"])
+    assert queue["VisibilityTimeout"] >= _timeout("prod")
+    expected = processing_bound(deliveries, queue["VisibilityTimeout"])
+    assert settings_of("prod").processing_timeout_seconds == expected
+
+
+def test_processing_bound_of_the_direct_stage_covers_every_retry():
+    """Lambda tries an event until it is `MaximumEventAgeInSeconds` old; one started then
+    may still run a whole timeout, then the destination record is consumed."""
+    addon = json.loads(
+        (ROOT / "deploy" / "terraform-dev" / "failure-destination.tf.json").read_text()
+    )
+    config = addon["resource"]["aws_lambda_function_event_invoke_config"]["resize_upload"]
+    assert config == {**config, "maximum_retry_attempts": ASYNC_RETRIES}
+    age = config["maximum_event_age_in_seconds"]
+    assert age == ASYNC_MAX_EVENT_AGE
+    settings = settings_of("dev")
+    assert config["destination_config"]["on_failure"]["destination"].endswith(
+        f":{settings.failure_queue_name}"
+    )
+    assert settings.processing_timeout_seconds == processing_bound(1, age + _timeout("dev"))
+
+
+@pytest.mark.parametrize("stage", DEPLOYABLE)
+def test_resize_concurrency_is_bounded(stage):
+    reserved = STAGES[stage]["lambda_functions"]["resize_upload"]["reserved_concurrency"]
+    assert 2 <= reserved <= 50
+    if stage == "prod":  # the queue's poller never runs more than the function may
+        events = TEMPLATE["Resources"]["ResizeUpload"]["Properties"]["Events"]
+        scaling = events["ResizeUploadSqsEventSource"]["Properties"]["ScalingConfig"]
+        assert scaling["MaximumConcurrency"] == reserved
 
 
 def test_merge_template_matches_the_prod_stage():
-    template = json.loads((ROOT / "deploy" / "sam-prod.json").read_text())
     settings = settings_of("prod")
-    resources = template["Resources"]
+    resources = TEMPLATE["Resources"]
     assert resources["ImagesBucket"]["Properties"]["BucketName"] == settings.bucket
     assert resources["UploadQueue"]["Properties"]["QueueName"] == settings.queue_name
+    failures = resources["UploadFailureQueue"]["Properties"]
+    assert failures["QueueName"] == settings.failure_queue_name
     redrive = resources["UploadQueue"]["Properties"]["RedrivePolicy"]
-    assert redrive["maxReceiveCount"] == settings.queue_max_receives
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["UploadFailureQueue", "Arn"]}
+    # the one place the receive count is set; the handler reads it back from the queue
+    assert redrive["maxReceiveCount"] == template_max_receives()

@@ -27,7 +27,7 @@ from chalicelib import keys
 from chalicelib.errors import ERROR_CODES
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage
+from dev.memory import MemoryStorage
 from tests.conftest import CORPUS, make_image
 
 LONG_RUN = "PICSET_FUZZ_EXAMPLES" in os.environ

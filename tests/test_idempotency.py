@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from chalicelib import images, keys
 from chalicelib.manifest import READY, Manifest, from_json
 from chalicelib.processor import Processor
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage
+from dev.memory import MemoryStorage
 from tests.conftest import make_image
 
 SETTINGS = Settings(widths=(160, 320), max_upload_bytes=200_000)
@@ -98,11 +99,11 @@ def test_a_crash_mid_write_leaves_the_image_processing_until_a_retry_finishes_it
         Processor(storage, SETTINGS).handle_event(event())
     assert storage.list_keys(keys.image_prefix(IMAGE_ID))  # some variants landed
     assert storage.get(keys.manifest_key(IMAGE_ID)) is None
-    assert images.lookup(storage, IMAGE_ID).status == "processing"
+    assert images.lookup(storage, IMAGE_ID, datetime.now(UTC), 240).status == "processing"
 
     outcome = Processor(storage, SETTINGS).handle_event(event())[0]  # the redelivery
     assert outcome.status == READY
-    assert images.lookup(storage, IMAGE_ID).status == READY
+    assert images.lookup(storage, IMAGE_ID, datetime.now(UTC), 240).status == READY
     assert storage.writes[-1] == keys.manifest_key(IMAGE_ID)
 
 

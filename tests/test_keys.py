@@ -30,8 +30,43 @@ def test_key_layout():
     image_id = "A" * 22
     assert keys.upload_key(image_id) == f"uploads/{image_id}"
     assert keys.manifest_key(image_id) == f"images/{image_id}/manifest.json"
-    assert keys.variant_key(image_id, 640, "jpeg") == f"images/{image_id}/640w.jpg"
-    assert keys.variant_key(image_id, 640, "avif") == f"images/{image_id}/640w.avif"
+    revision = "19ade3f2a1b-7c9d2e"
+    assert keys.variant_key(image_id, revision, 640, "jpeg") == (
+        f"images/{image_id}/{revision}/640w.jpg"
+    )
+    assert keys.variant_key(image_id, revision, 640, "avif") == (
+        f"images/{image_id}/{revision}/640w.avif"
+    )
+
+
+def test_revisions_sort_by_start_and_never_repeat():
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 12, 2, 5, 30, tzinfo=UTC)
+    first, again = keys.new_revision(start), keys.new_revision(start)
+    later = keys.new_revision(start + timedelta(milliseconds=1))
+    assert first != again
+    assert max(first, again) < later
+    assert keys.revision_started(first) == start
+    assert keys.revision_started("manifest.json") is None
+
+
+@pytest.mark.parametrize(
+    ("key", "revision"),
+    [
+        pytest.param(
+            "images/" + "A" * 22 + "/19ade3f2a1b-7c9d2e/640w.jpg",
+            "19ade3f2a1b-7c9d2e",
+            id="variant",
+        ),
+        pytest.param("images/" + "A" * 22 + "/manifest.json", None, id="manifest"),
+        pytest.param("images/" + "A" * 22 + "/640w.jpg", None, id="old-layout"),
+        pytest.param("images/" + "B" * 22 + "/19ade3f2a1b-7c9d2e/640w.jpg", None, id="other-id"),
+        pytest.param("images/" + "A" * 22 + "/../x/640w.jpg", None, id="not-a-revision"),
+    ],
+)
+def test_revision_of_a_key(key, revision):
+    assert keys.revision_of(key, "A" * 22) == revision
 
 
 @pytest.mark.parametrize(

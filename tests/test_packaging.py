@@ -31,6 +31,7 @@ import pytest
 
 from chalicelib.settings import Settings
 from dev import wheelhouse
+from dev.bootstrap import template_max_receives
 from dev.stack import BIN, ROOT
 
 pytestmark = pytest.mark.packaging
@@ -142,6 +143,7 @@ def test_terraform_resize_function_has_configured_memory_and_timeout(tf):
     ("role", "policy_file"),
     [
         pytest.param("resize_upload_role", "policy-dev-resize.json", id="resize"),
+        pytest.param("record_failure_role", "policy-dev-failures.json", id="failures"),
         pytest.param("api_handler_role", "policy-dev.json", id="api"),
     ],
 )
@@ -150,9 +152,28 @@ def test_terraform_roles_carry_the_hand_written_policies(tf, role, policy_file):
     assert json.loads(policy["policy"]) == _policy(policy_file)
 
 
-def test_terraform_wires_no_queue(tf):
-    assert "aws_lambda_event_source_mapping" not in tf["resource"]
-    assert "sqs" not in json.dumps(tf["resource"]).lower()
+def test_terraform_wires_only_the_failure_queue_to_its_recorder(tf):
+    mappings = tf["resource"]["aws_lambda_event_source_mapping"]
+    (mapping,) = mappings.values()
+    assert mapping["function_name"] == "${aws_lambda_function.record_failure.arn}"
+    assert mapping["event_source_arn"].endswith(f":{_stage_settings('dev').failure_queue_name}")
+
+
+def test_terraform_bounds_the_resize_concurrency(tf):
+    function = tf["resource"]["aws_lambda_function"]["resize_upload"]
+    configured = _function_config("dev", "resize_upload")
+    assert function["reserved_concurrent_executions"] == configured["reserved_concurrency"]
+
+
+def test_terraform_failure_destination_fits_chalices_output(tf):
+    """The add-on copied beside chalice.tf.json refers only to what Chalice declares."""
+    addon = json.loads(
+        (ROOT / "deploy" / "terraform-dev" / "failure-destination.tf.json").read_text()
+    )
+    text = json.dumps(addon)
+    for kind, name in re.findall(r"\$\{(?:data\.)?(aws_[a-z_]+)\.([a-z_]+)\.", text):
+        section = tf["data"] if f"data.{kind}.{name}" in text else tf["resource"]
+        assert name in section[kind], f"{kind}.{name} is not in chalice.tf.json"
 
 
 # --- prod: S3 -> SQS -> Lambda, SAM/CloudFormation ------------------------------------
@@ -197,6 +218,23 @@ def test_sam_wires_only_the_queue_trigger(cfn):
     ]
 
 
+def test_sam_bounds_the_resize_concurrency(cfn):
+    function = cfn["Resources"]["ResizeUpload"]["Properties"]
+    reserved = _function_config("prod", "resize_upload")["reserved_concurrency"]
+    assert function["ReservedConcurrentExecutions"] == reserved
+    (source,) = function["Events"].values()
+    assert source["Properties"]["ScalingConfig"] == {"MaximumConcurrency": reserved}
+
+
+def test_sam_failure_queue_feeds_the_recorder(cfn):
+    function = cfn["Resources"]["RecordFailure"]["Properties"]
+    assert function["Handler"] == "app.record_failures"
+    (source,) = function["Events"].values()
+    assert source["Properties"]["Queue"]["Fn::Sub"].endswith(
+        f":{_stage_settings('prod').failure_queue_name}"
+    )
+
+
 def test_sam_resize_function_has_configured_memory_and_timeout(cfn):
     function = cfn["Resources"]["ResizeUpload"]["Properties"]
     configured = _function_config("prod", "resize_upload")
@@ -221,13 +259,13 @@ def test_sam_queue_has_a_dead_letter_queue_and_outlasts_the_function(cfn):
     settings = _stage_settings("prod")
     assert queue["QueueName"] == settings.queue_name
     redrive = queue["RedrivePolicy"]
-    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["UploadDeadLetterQueue", "Arn"]}
-    # The handler records a failed manifest on the delivery the queue calls the last.
-    assert redrive["maxReceiveCount"] == settings.queue_max_receives
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["UploadFailureQueue", "Arn"]}
+    # The handler reads the count back from the queue; the template is its one source.
+    assert redrive["maxReceiveCount"] == template_max_receives()
     timeout = _function_config("prod", "resize_upload")["lambda_timeout"]
     # AWS asks for at least six times the function timeout, or messages reappear mid-run.
     assert queue["VisibilityTimeout"] >= 6 * timeout
-    assert resources["UploadDeadLetterQueue"]["Type"] == "AWS::SQS::Queue"
+    assert resources["UploadFailureQueue"]["Type"] == "AWS::SQS::Queue"
 
 
 def test_sam_queue_accepts_messages_only_from_the_bucket(cfn):
@@ -257,6 +295,7 @@ def test_sam_makes_only_images_public(cfn):
     ("role", "policy_file"),
     [
         pytest.param("ResizeUploadRole", "policy-prod-resize.json", id="resize"),
+        pytest.param("RecordFailureRole", "policy-prod-failures.json", id="failures"),
         pytest.param("ApiHandlerRole", "policy-prod.json", id="api"),
     ],
 )
@@ -339,8 +378,25 @@ import PIL
 from chalicelib import keys
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage
+from chalicelib.storage import ObjectInfo
 import app  # the handler module itself imports with the stage's settings
+
+class MemoryStorage:  # dev/ is not deployed, so the package's test keeps its own
+    def __init__(self):
+        self.objects = {}
+    def head(self, key):
+        found = self.objects.get(key)
+        return found[0] if found else None
+    def get(self, key):
+        return self.objects.get(key)
+    def put(self, key, body, *, content_type, cache_control=None, metadata=None,
+            if_match=None, if_none_match=False):
+        self.objects[key] = (ObjectInfo(key, len(body), str(hash(body)), content_type), body)
+    def delete(self, keys):
+        for key in keys:
+            self.objects.pop(key, None)
+    def list_keys(self, prefix):
+        return sorted(k for k in self.objects if k.startswith(prefix))
 
 image = Image.linear_gradient("L").resize((900, 600)).convert("RGB")
 buffer = io.BytesIO()

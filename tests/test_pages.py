@@ -2,13 +2,14 @@
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 
 from chalicelib import keys, pages, tickets
 from chalicelib.manifest import ErrorInfo, Manifest, Source, Variant
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage
+from dev.memory import MemoryStorage
 
 IMAGE_ID = "A" * 22
 SETTINGS = Settings(public_base_url="https://cdn.example")
@@ -149,14 +150,14 @@ def stored(status: str | None) -> MemoryStorage:
     ],
 )
 def test_image_page_for_each_state(state, image_id, status, marker):
-    page = pages.image_page(stored(state), SETTINGS, image_id)
+    page = pages.image_page(stored(state), SETTINGS, image_id, datetime.now(UTC))
     assert page.status == status
     assert marker in page.html
     assert 'href="../assets/picset.css?v=' in page.html
 
 
 def test_ready_page_has_the_picture_the_table_and_the_snippet():
-    html = pages.image_page(stored("ready"), SETTINGS, IMAGE_ID).html
+    html = pages.image_page(stored("ready"), SETTINGS, IMAGE_ID, datetime.now(UTC)).html
     assert 'fetchpriority="high"' in html
     assert html.count("<tr data-format=") == len(ROWS)
     # The snippet sits escaped in the textarea, so the browser shows it exactly.

@@ -8,7 +8,7 @@ from chalicelib import keys
 from chalicelib.manifest import from_json
 from chalicelib.processor import Processor, UploadRecord, s3_records
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage
+from dev.memory import MemoryStorage
 from tests.conftest import make_image
 
 SETTINGS = Settings(widths=(160, 320), max_upload_bytes=2_000_000)

@@ -14,11 +14,14 @@ import pytest
 
 from chalicelib import aws, keys, queued
 from chalicelib.manifest import from_json
-from chalicelib.processor import Processor, load_manifest
+from chalicelib.manifests import load as load_manifest
+from chalicelib.processor import Processor
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage, S3Storage
-from dev.bootstrap import bootstrap
+from chalicelib.storage import S3Storage
+from dev.bootstrap import bootstrap, template_max_receives
+from dev.memory import MemoryStorage
 from dev.stack import ROOT, Stack, free_port
+from dev.worker import lambda_event
 from tests.conftest import make_image
 
 IMAGE_ID = "Q" * 22
@@ -83,7 +86,7 @@ class Recorder:
 )
 def test_each_message_body_is_handed_over_as_an_s3_event(bodies, expected):
     recorder = Recorder()
-    queued.handle(sqs_event(*bodies), recorder, max_receives=3)
+    queued.handle(sqs_event(*bodies), recorder, lambda arn: 3)
     assert recorder.handled == expected
     assert recorder.gave_up == []
 
@@ -103,7 +106,7 @@ def test_a_failure_goes_back_to_the_queue(receive_count, gives_up):
         queued.handle(
             sqs_event(json.dumps(S3_EVENT), receive_count=receive_count),
             recorder,
-            max_receives=3,
+            lambda arn: 3,
         )
     assert [event for event, _ in recorder.gave_up] == ([S3_EVENT] if gives_up else [])
     if gives_up:
@@ -114,7 +117,7 @@ def test_a_queued_upload_becomes_the_same_manifest_as_a_direct_one():
     storage = MemoryStorage()
     storage.put(keys.upload_key(IMAGE_ID), make_image(500, 400), content_type="image/jpeg")
     settings = Settings(widths=(160, 320))
-    queued.handle(sqs_event(json.dumps(S3_EVENT)), Processor(storage, settings), 3)
+    queued.handle(sqs_event(json.dumps(S3_EVENT)), Processor(storage, settings), lambda arn: 3)
     found = storage.get(keys.manifest_key(IMAGE_ID))
     assert found is not None
     manifest = from_json(found[1])
@@ -135,7 +138,7 @@ def test_last_delivery_of_a_broken_storage_leaves_a_failed_manifest():
     storage.put(keys.upload_key(IMAGE_ID), make_image(300, 200), content_type="image/jpeg")
     processor = Processor(storage, Settings(widths=(160,)))
     with pytest.raises(ConnectionError):
-        queued.handle(sqs_event(json.dumps(S3_EVENT), receive_count="3"), processor, 3)
+        queued.handle(sqs_event(json.dumps(S3_EVENT), receive_count="3"), processor, lambda arn: 3)
     found = storage.get(keys.manifest_key(IMAGE_ID))
     assert found is not None
     manifest = from_json(found[1])
@@ -150,8 +153,8 @@ import json, sys
 import app
 
 assert not hasattr(app, "resize_upload"), "only one trigger may be wired"
-sources = [type(s).__name__ for s in app.app.event_sources]
-assert sources == ["SQSEventConfig"], sources
+queues = sorted(s.queue for s in app.app.event_sources)
+assert queues == ["picset-queued-uploads", "picset-uploads-failed"], queues
 event = json.loads(sys.stdin.read())
 app.resize_queued_upload(event, None)
 """
@@ -165,25 +168,6 @@ def moto_server() -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
-
-
-def as_lambda_sqs_event(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
-    """A received SQS message in the shape Lambda's SQS poller hands to the function."""
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": "us-east-1",
-            }
-        ]
-    }
 
 
 @pytest.mark.integration
@@ -217,7 +201,9 @@ def test_queued_handler_processes_the_notification_s3_really_sends(moto_server):
         if received:
             break
     assert len(received) == 1
-    event = as_lambda_sqs_event(received[0], queues.arn)
+    # the handler learns the queue's maxReceiveCount from the queue itself
+    assert queued.max_receives(sqs, queues.arn) == template_max_receives()
+    event = lambda_event(received[0], queues.arn, settings.region)
     done = subprocess.run(
         [sys.executable, "-c", LAMBDA_SCRIPT],
         input=json.dumps(event),

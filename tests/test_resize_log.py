@@ -15,7 +15,7 @@ from PIL import Image
 from chalicelib import keys, pipeline
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage
+from dev.memory import MemoryStorage
 from tests.conftest import make_image
 
 IMAGE_ID = "L" * 22

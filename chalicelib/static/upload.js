@@ -19,9 +19,12 @@
   const api = form.dataset.api;
   const RECENT_KEY = "picset.recent";
   const RECENT_MAX = 20;
-  const POLL_MS = 1000;
-  // How long a page waits for processing before it stops polling and offers the link.
-  const POLL_GIVE_UP_MS = 5 * 60 * 1000;
+  // Polls back off from 1 s by 1.5x up to 10 s. The status API itself answers "failed"
+  // (code "timeout") once an upload is older than the server's processing bound, so the
+  // page stops a minute after that bound at the latest and offers the image's link.
+  const POLL_FIRST_MS = 1000;
+  const POLL_MAX_MS = 10000;
+  const POLL_GIVE_UP_MS = Number(form.dataset.processingTimeoutMs || 300000) + 60000;
   const items = [];
   let counter = 0;
 
@@ -237,19 +240,24 @@
 
   const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
-  async function follow(statusUrl) {
+  async function follow(item, statusUrl) {
     const deadline = Date.now() + POLL_GIVE_UP_MS;
+    let delay = POLL_FIRST_MS;
     while (Date.now() < deadline) {
-      await sleep(POLL_MS);
+      await sleep(delay);
+      delay = Math.min(POLL_MAX_MS, delay * 1.5);
       let response;
       try {
         response = await fetch(statusUrl, { cache: "no-store" });
       } catch {
-        continue; // a dropped poll is retried; the image keeps processing meanwhile
+        // a dropped poll is retried; the image keeps processing meanwhile
+        setState(item, "processing", "Uploaded. picset cannot be reached right now; still trying…");
+        continue;
       }
       if (response.status === 202) continue;
       if (response.ok) return response.json();
-      return { status: "lost" };
+      if (response.status === 404) return { status: "lost" };
+      setState(item, "processing", `Uploaded. The status check failed (HTTP ${response.status}); still trying…`);
     }
     return { status: "slow" };
   }
@@ -270,7 +278,7 @@
     setState(item, "processing", "Uploaded. Processing…");
     item.link.href = ticket.page_url;
     item.link.hidden = false;
-    const manifest = await follow(ticket.status_url);
+    const manifest = await follow(item, ticket.status_url);
     if (manifest.status === "ready") {
       setState(item, "ready", `Ready: ${manifest.width} × ${manifest.height}, ${manifest.variants.length} variants.`);
       if (openWhenReady) window.location.assign(ticket.page_url);

@@ -1,0 +1,99 @@
+"""An image's manifest in storage: reading it, and replacing it safely when runs overlap.
+
+Events arrive at least once and in any order, and two runs for one image can overlap (a
+duplicate delivery, a reprocess, a second POST of the same ticket). Each run writes its
+variants under its own revision and then offers its manifest here, where:
+
+* a run's standing is the original's S3 `sequencer` (a later upload to the key stands
+  higher), then its revision (for the same upload, the run that started later);
+* a manifest is replaced only by one that stands at least as high, and only with a
+  conditional put on the ETag just read, so two writers can never both win and a stale
+  run can never overwrite a newer manifest;
+* what the replaced manifest named is deleted only after its successor is in place.
+
+No Pillow here: the API function reads manifests through this module too.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from . import keys
+from .manifest import Manifest, from_json
+from .storage import PreconditionFailed, Storage
+
+log = logging.getLogger("picset.manifests")
+
+CACHE_CONTROL = "no-cache"
+#: S3 sequencers are hex strings of varying length: right-pad to compare them.
+SEQUENCER_WIDTH = 32
+#: conditional puts that lose to another writer are read and tried again this often
+ATTEMPTS = 5
+
+
+class Superseded(Exception):
+    """A manifest standing at least as high as the offered one is already in place."""
+
+    def __init__(self, current: Manifest) -> None:
+        super().__init__(f"superseded by revision {current.revision or '(none)'}")
+        self.current = current
+
+
+@dataclass(frozen=True)
+class Stored:
+    manifest: Manifest | None  # None when the object is there but unreadable
+    etag: str
+
+
+def read(storage: Storage, image_id: str) -> Stored | None:
+    found = storage.get(keys.manifest_key(image_id))
+    if found is None:
+        return None
+    info, body = found
+    try:
+        return Stored(from_json(body), info.etag)
+    except ValueError:
+        log.warning("unreadable manifest for %s; it will be rewritten", image_id)
+        return Stored(None, info.etag)
+
+
+def load(storage: Storage, image_id: str) -> Manifest | None:
+    """The image's manifest, or None when there is none (or it cannot be read)."""
+    stored = read(storage, image_id)
+    return stored.manifest if stored else None
+
+
+def standing(manifest: Manifest) -> tuple[str, str]:
+    """What orders two manifests of one image: the later upload, then the later run."""
+    return manifest.source.sequencer.upper().ljust(SEQUENCER_WIDTH, "0"), manifest.revision
+
+
+def replace(
+    storage: Storage, manifest: Manifest, *, unless_finished: bool = False
+) -> Manifest | None:
+    """Put `manifest` in place and return the one it replaced (None if there was none).
+
+    Raises `Superseded` when the manifest in place stands higher, or, with
+    `unless_finished`, when it already describes the same original (a recorded failure
+    never replaces an answer that exists)."""
+    for _ in range(ATTEMPTS):
+        current = read(storage, manifest.id)
+        previous = current.manifest if current else None
+        if previous is not None:
+            same_original = previous.source.etag == manifest.source.etag
+            if standing(previous) > standing(manifest) or (unless_finished and same_original):
+                raise Superseded(previous)
+        try:
+            storage.put(
+                keys.manifest_key(manifest.id),
+                manifest.to_json(),
+                content_type="application/json",
+                cache_control=CACHE_CONTROL,
+                if_match=current.etag if current else None,
+                if_none_match=current is None,
+            )
+        except PreconditionFailed:
+            continue  # another run wrote in between: read it and judge again
+        return previous
+    raise RuntimeError(f"the manifest of {manifest.id} kept changing under {ATTEMPTS} writes")
