@@ -1,7 +1,10 @@
 """A worker killed mid-image (SIGKILL, no clean-up) loses nothing: the message it held
 comes back after the visibility timeout and the image completes; until then the image
-is `processing`, never a half-written `ready`. Against the real moto server over HTTP,
-with the worker as a separate process exactly as `scripts/run` starts it."""
+is `processing`, never a half-written `ready`. A resize killed on every delivery (what a
+Lambda timeout or out-of-memory kill looks like: nothing raises) ends `failed` with code
+`timeout` through the dead-letter queue, within the stack's stated bound. Against the
+real moto server over HTTP, with the worker as a separate process exactly as
+`scripts/run` starts it."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from PIL import Image
 
 from chalicelib import aws
 from chalicelib.settings import Settings
+from dev.bootstrap import template_max_receives
 from dev.stack import Stack, free_port
 
 pytestmark = pytest.mark.integration
@@ -51,6 +55,13 @@ def in_flight(sqs: object, queue_url: str) -> int:
     return int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
+def waiting(sqs: object, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(  # type: ignore[attr-defined]
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
 def test_a_worker_killed_mid_image_loses_nothing(stack):
     settings = Settings(bucket=stack.bucket, endpoint_url=stack.endpoint_url)
     sqs = aws.client("sqs", settings)
@@ -58,8 +69,8 @@ def test_a_worker_killed_mid_image_loses_nothing(stack):
     data = noisy_jpeg(5000, 3750)
     ticket = requests.post(
         f"{stack.url}api/uploads",
-        json={"filename": "big.jpg", "content_type": "image/jpeg", "size": len(data)},
-        timeout=10,
+        json={"filename": "big.jpg", "content_type": "image/jpeg", "size": len(data), "alt": ""},
+        timeout=30,
     ).json()
     posted = requests.post(
         ticket["url"], data=ticket["fields"], files={"file": ("big.jpg", data)}, timeout=60
@@ -88,4 +99,53 @@ def test_a_worker_killed_mid_image_loses_nothing(stack):
     for variant in manifest["variants"]:
         url = f"{stack.endpoint_url}/{stack.bucket}/{variant['key']}"
         assert requests.get(url, timeout=10).status_code == 200
+    assert in_flight(sqs, queue_url) == 0
+
+
+def upload(stack: Stack, data: bytes) -> dict[str, str]:
+    ticket: dict[str, str] = requests.post(
+        f"{stack.url}api/uploads",
+        json={"filename": "big.jpg", "content_type": "image/jpeg", "size": len(data), "alt": ""},
+        timeout=30,
+    ).json()
+    posted = requests.post(
+        ticket["url"], data=ticket["fields"], files={"file": ("big.jpg", data)}, timeout=60
+    )
+    assert posted.status_code in (200, 204)
+    return ticket
+
+
+def test_a_resize_killed_on_every_delivery_ends_failed_with_timeout(stack):
+    settings = Settings(bucket=stack.bucket, endpoint_url=stack.endpoint_url)
+    sqs = aws.client("sqs", settings)
+    queue_url = sqs.get_queue_url(QueueName=settings.queue_name)["QueueUrl"]
+    started = time.monotonic()
+    ticket = upload(stack, noisy_jpeg(5000, 3750))
+
+    for delivery in range(1, template_max_receives() + 1):
+        deadline = time.monotonic() + VISIBILITY + 60
+        if delivery > 1:  # no worker runs until the killed delivery's message is back
+            while waiting(sqs, queue_url) == 0:
+                assert time.monotonic() < deadline, f"delivery {delivery - 1} never came back"
+                time.sleep(0.05)
+            stack.start_worker()
+        while in_flight(sqs, queue_url) == 0:  # this delivery has begun
+            assert time.monotonic() < deadline, f"delivery {delivery} never began"
+            time.sleep(0.05)
+        stack.stop_worker(kill=True)
+        status = requests.get(ticket["status_url"], timeout=30)
+        assert status.status_code == 202, f"delivery {delivery} finished before the kill"
+    stack.start_worker()
+
+    # The next receive moves the message to the dead-letter queue, whose consumer (in the
+    # same worker, through `app.record_failures`) records the failure.
+    deadline = started + stack.processing_bound
+    while (status := requests.get(ticket["status_url"], timeout=30)).status_code == 202:
+        assert time.monotonic() < deadline, "still processing after the stated bound"
+        time.sleep(0.25)
+    manifest = status.json()
+    assert (manifest["status"], manifest["error"]["code"]) == ("failed", "timeout")
+    assert "did not finish in time" in manifest["error"]["message"]
+    page = requests.get(ticket["page_url"], timeout=30)
+    assert 'data-code="timeout"' in page.text
     assert in_flight(sqs, queue_url) == 0
