@@ -13,21 +13,14 @@ import re
 import secrets
 from urllib.parse import unquote_plus
 
+from . import formats
+
 UPLOAD_PREFIX = "uploads/"
 IMAGES_PREFIX = "images/"
 MANIFEST_NAME = "manifest.json"
 
 #: 16 random bytes in URL-safe base64 are exactly 22 characters of [A-Za-z0-9_-].
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
-
-EXTENSIONS = {"avif": "avif", "webp": "webp", "jpeg": "jpg", "png": "png", "gif": "gif"}
-CONTENT_TYPES = {
-    "avif": "image/avif",
-    "webp": "image/webp",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "gif": "image/gif",
-}
 
 
 def new_image_id() -> str:
@@ -52,7 +45,7 @@ def manifest_key(image_id: str) -> str:
 
 
 def variant_key(image_id: str, width: int, fmt: str) -> str:
-    return f"{image_prefix(image_id)}{width}w.{EXTENSIONS[fmt]}"
+    return f"{image_prefix(image_id)}{width}w.{formats.get(fmt).extension}"
 
 
 def decode_event_key(raw_key: str) -> str:

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from chalicelib import keys, pages, tickets
+from chalicelib import formats, keys, pages, tickets
 from chalicelib.manifest import ErrorInfo, Manifest, Source, Variant
 from chalicelib.settings import Settings
 from chalicelib.storage import MemoryStorage
@@ -15,7 +15,7 @@ SETTINGS = Settings(public_base_url="https://cdn.example")
 
 
 def variant(fmt: str, width: int, size: int) -> Variant:
-    ext = keys.EXTENSIONS[fmt]
+    ext = formats.get(fmt).extension
     return Variant(fmt, width, width // 2, f"images/{IMAGE_ID}/{width}w.{ext}", size, "x/y")
 
 
@@ -106,9 +106,9 @@ def test_no_variants_no_rows():
 def test_upload_limits_come_from_the_settings_and_the_ticket_rules():
     limits = pages.upload_limits(Settings(max_upload_bytes=123_456))
     assert limits["max_bytes"] == 123_456
-    assert limits["types"] == tickets.ALLOWED_TYPES
+    assert limits["types"] == formats.upload_types()
     assert limits["max_alt"] == tickets.MAX_ALT
-    assert set(limits["extensions"].values()) <= set(tickets.ALLOWED_TYPES)
+    assert set(limits["extensions"].values()) <= set(formats.upload_types())
 
 
 def test_kinds_text_lists_each_kind_once():
