@@ -58,7 +58,12 @@ def test_a_worker_killed_mid_image_loses_nothing(stack):
     data = noisy_jpeg(5000, 3750)
     ticket = requests.post(
         f"{stack.url}api/uploads",
-        json={"filename": "big.jpg", "content_type": "image/jpeg", "size": len(data)},
+        json={
+            "filename": "big.jpg",
+            "content_type": "image/jpeg",
+            "size": len(data),
+            "alt": "A noisy test pattern",
+        },
         timeout=10,
     ).json()
     posted = requests.post(
