@@ -129,6 +129,8 @@ def upload_page(settings: Settings) -> Page:
         limits_json=json.dumps(limits, separators=(",", ":")),
         kinds=kinds_text(),
         max_size=human_bytes(settings.max_upload_bytes),
+        max_alt=tickets.MAX_ALT,
+        max_alt_cjk=tickets.max_alt_chars("\u6d77"),
     )
     return Page(200, html)
 

@@ -78,11 +78,11 @@ def fallback_format(manifest: Manifest) -> str:
 
 
 def alt_text(manifest: Manifest) -> str:
-    """The alt the uploader gave ("" marks a decorative image), else the file's name."""
-    if manifest.alt is not None:
-        return manifest.alt
-    stem = manifest.source.filename.rsplit(".", 1)[0]
-    return stem.replace("_", " ").replace("-", " ").strip()
+    """The alt the uploader gave ("" marks a decorative image). Never the file name:
+    `alt="IMG 4032"` tells a screen-reader user nothing and hides that the alt is missing.
+    A manifest from before alt was required has none; it gets `alt=""`, so assistive
+    technology skips the image rather than reading out its URL (docs/decisions.md)."""
+    return manifest.alt if manifest.alt is not None else ""
 
 
 def picture(manifest: Manifest, base_url: str, sizes: str = PAGE_SIZES) -> Picture:

@@ -131,6 +131,11 @@ def metadata_size(fields: dict[str, str]) -> int:
     )
 
 
+def max_alt_chars(char: str) -> int:
+    """How many of `char` an alt text may hold: the page tells this for CJK script."""
+    return min(MAX_ALT, ALT_BUDGET // encoded_size(char))
+
+
 def _parse_alt(body: dict[str, Any]) -> str:
     if "alt" not in body or body["alt"] is None:
         raise RequestError("missing_alt", MISSING_ALT)

@@ -163,3 +163,31 @@ def test_ready_page_has_the_picture_the_table_and_the_snippet():
     assert "&lt;picture&gt;" in html
     assert "loading=&#34;lazy&#34;" in html
     assert "background-color:#102030" in html
+
+
+def test_upload_page_says_alt_text_is_needed_and_how_long_it_may_be():
+    html = pages.upload_page(SETTINGS).html
+    assert 'id="alt-rule"' in html
+    assert f"up to {tickets.MAX_ALT} characters" in html
+    assert f"{tickets.max_alt_chars('海')} in Chinese or Japanese script" in html
+
+
+@pytest.mark.parametrize(
+    ("alt", "img_alt", "details"),
+    [
+        pytest.param("A boat", 'alt="A boat"', "<dd>A boat</dd>", id="described"),
+        pytest.param("", 'alt=""', "none (decorative)", id="decorative"),
+        pytest.param(None, 'alt=""', "none given", id="legacy-without-alt"),
+    ],
+)
+def test_ready_page_alt_never_comes_from_the_file_name(alt, img_alt, details):
+    storage = MemoryStorage()
+    found = manifest(ROWS, alt=alt)
+    storage.put(keys.manifest_key(IMAGE_ID), found.to_json(), content_type="x")
+    html = pages.image_page(storage, SETTINGS, IMAGE_ID).html
+    img = re.search(r"<img [^>]*>", html)
+    assert img is not None
+    assert img_alt in img.group(0)
+    assert "boat.jpg" not in img.group(0) and 'alt="boat"' not in html
+    assert details in html
+    assert ("· decorative" in html) == (alt == "")
