@@ -4,6 +4,10 @@ The presigned POST fixes the key to `uploads/<id>`, bounds the size with
 `content-length-range`, pins the `Content-Type`, carries the sanitised file name (and
 alt text) as object metadata, and expires quickly. The bytes never pass through the API.
 A bucket or emulator may not enforce that policy, so the resize side checks again.
+
+Alt text is required (`""` marks a decorative image). The metadata is sized here, in one
+place, as S3 counts it, so no ticket carries more than S3 takes: the file name is
+shortened to a fixed budget, and an alt text that still does not fit is refused.
 """
 
 from __future__ import annotations
