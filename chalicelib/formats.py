@@ -63,6 +63,8 @@ class Format:
     rank: int = 0
     #: Whether `PICSET_FORMATS` may name it.
     configurable: bool = False
+    #: What a variant written in this format keeps: every frame of an animation, and
+    #: transparency (this decides the fallback; input-only rows leave them False).
     animates: bool = False
     alpha: bool = False
     extension: str = ""
@@ -151,7 +153,6 @@ TABLE: tuple[Format, ...] = (
             UploadType("image/heic", "HEIC", ("heic",)),
             UploadType("image/heif", "HEIF", ("heif",)),
         ),
-        alpha=True,
     ),
     Format(
         name="gif",
@@ -169,7 +170,6 @@ TABLE: tuple[Format, ...] = (
         name="tiff",
         label="TIFF",
         accepts=(UploadType("image/tiff", "TIFF", ("tif", "tiff")),),
-        alpha=True,
     ),
 )
 
