@@ -8,6 +8,8 @@ hostile file cannot make the page echo decoder internals.
 
 from __future__ import annotations
 
+from . import formats
+
 
 class PicsetError(Exception):
     """Base of every expected failure; subclasses fix `code` and the default message."""
@@ -24,10 +26,7 @@ class PicsetError(Exception):
 
 class UnsupportedFormat(PicsetError):
     code = "unsupported_format"
-    message = (
-        "This file is not an image picset can read. Upload a JPEG, PNG, WebP, AVIF, "
-        "HEIC/HEIF, GIF or TIFF file."
-    )
+    message = f"This file is not an image picset can read. Upload a {formats.input_labels()} file."
 
 
 class UnsupportedEncoding(PicsetError):

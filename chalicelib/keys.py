@@ -17,6 +17,8 @@ import secrets
 from datetime import datetime
 from urllib.parse import unquote_plus
 
+from . import formats
+
 UPLOAD_PREFIX = "uploads/"
 IMAGES_PREFIX = "images/"
 MANIFEST_NAME = "manifest.json"
@@ -26,15 +28,6 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
 #: A run's revision: its start in milliseconds (11 hex digits, so revisions sort by start
 #: time as strings), a dash, and 6 random hex digits so two runs never share one.
 REVISION_PATTERN = re.compile(r"[0-9a-f]{11}-[0-9a-f]{6}")
-
-EXTENSIONS = {"avif": "avif", "webp": "webp", "jpeg": "jpg", "png": "png", "gif": "gif"}
-CONTENT_TYPES = {
-    "avif": "image/avif",
-    "webp": "image/webp",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "gif": "image/gif",
-}
 
 
 def new_image_id() -> str:
@@ -73,7 +66,7 @@ def manifest_key(image_id: str) -> str:
 
 
 def variant_key(image_id: str, revision: str, width: int, fmt: str) -> str:
-    return f"{image_prefix(image_id)}{revision}/{width}w.{EXTENSIONS[fmt]}"
+    return f"{image_prefix(image_id)}{revision}/{width}w.{formats.get(fmt).extension}"
 
 
 def revision_of(key: str, image_id: str) -> str | None:

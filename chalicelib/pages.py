@@ -17,27 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import images, render, tickets
+from . import formats, images, render, tickets
 from .errors import RequestError
 from .manifest import Manifest
 from .settings import Settings
 from .storage import Storage
-
-#: File name endings the page may use to guess a type when the browser reports none
-#: (Linux browsers often give HEIC/HEIF files an empty type). Only a guess: the ticket
-#: checks the type again and the resize function reads the real format from the bytes.
-EXTENSION_TYPES: dict[str, str] = {
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "avif": "image/avif",
-    "heic": "image/heic",
-    "heif": "image/heif",
-    "gif": "image/gif",
-    "tif": "image/tiff",
-    "tiff": "image/tiff",
-}
 
 #: Scripts only from the app itself, so even a slip in escaping could not run injected
 #: code; inline `style` attributes carry the placeholder and the table's bars; images
@@ -47,8 +31,6 @@ CONTENT_SECURITY_POLICY = (
     "img-src * data:; connect-src *; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-
-FORMAT_LABELS = {"avif": "AVIF", "webp": "WebP", "jpeg": "JPEG", "png": "PNG", "gif": "GIF"}
 
 
 @dataclass(frozen=True)
@@ -75,8 +57,11 @@ class VariantRow:
 def upload_limits(settings: Settings) -> dict[str, Any]:
     """What the upload page's script checks before it asks for a ticket."""
     return {
-        "types": dict(tickets.ALLOWED_TYPES),
-        "extensions": dict(EXTENSION_TYPES),
+        "types": formats.upload_types(),
+        # File name endings the page may use to guess a type when the browser reports
+        # none (Linux browsers often give HEIC/HEIF files an empty type). Only a guess:
+        # the ticket checks the type again and the resize function reads the bytes.
+        "extensions": formats.upload_endings(),
         "max_bytes": settings.max_upload_bytes,
         "max_alt": tickets.MAX_ALT,
     }
@@ -95,9 +80,8 @@ def human_bytes(size: int) -> str:
 
 
 def kinds_text() -> str:
-    """`JPEG, PNG, WebP, AVIF, HEIC, HEIF, GIF or TIFF` from the ticket's list."""
-    kinds = list(dict.fromkeys(tickets.ALLOWED_TYPES.values()))
-    return ", ".join(kinds[:-1]) + " or " + kinds[-1] if len(kinds) > 1 else "".join(kinds)
+    """`JPEG, PNG, WebP, AVIF, HEIC, HEIF, GIF or TIFF`, each upload type's label once."""
+    return formats.join_words(list(dict.fromkeys(formats.upload_types().values())))
 
 
 def variant_rows(manifest: Manifest) -> list[VariantRow]:
@@ -106,7 +90,7 @@ def variant_rows(manifest: Manifest) -> list[VariantRow]:
     fallback format at the same width."""
     if not manifest.variants:
         return []
-    order = {fmt: index for index, fmt in enumerate(("avif", "webp", "jpeg", "png", "gif"))}
+    order = {fmt.name: index for index, fmt in enumerate(formats.OUTPUTS)}
     fallback = render.fallback_format(manifest)
     fallback_bytes = {v.width: v.bytes for v in manifest.variants_of(fallback)}
     largest = max(v.bytes for v in manifest.variants) or 1
@@ -121,7 +105,7 @@ def variant_rows(manifest: Manifest) -> list[VariantRow]:
         rows.append(
             VariantRow(
                 format=variant.format,
-                label=FORMAT_LABELS.get(variant.format, variant.format.upper()),
+                label=formats.label(variant.format),
                 width=variant.width,
                 height=variant.height,
                 bytes=variant.bytes,
@@ -142,11 +126,13 @@ def upload_page(settings: Settings) -> Page:
     html = render.render(
         "upload.html",
         root="",
-        accept=",".join([*tickets.ALLOWED_TYPES, *(f".{ext}" for ext in EXTENSION_TYPES)]),
+        accept=",".join([*limits["types"], *(f".{ext}" for ext in limits["extensions"])]),
         limits_json=json.dumps(limits, separators=(",", ":")),
         kinds=kinds_text(),
         max_size=human_bytes(settings.max_upload_bytes),
         processing_timeout_ms=settings.processing_timeout_seconds * 1000,
+        max_alt=tickets.MAX_ALT,
+        max_alt_cjk=tickets.max_alt_chars("\u6d77"),
     )
     return Page(200, html)
 
@@ -181,7 +167,7 @@ def image_page(storage: Storage, settings: Settings, image_id: str, now: datetim
         # browser decodes that layer and shows (and copies) the markup exactly.
         embed=str(render.embed_markup(manifest, base)),
         rows=variant_rows(manifest),
-        fallback=FORMAT_LABELS.get(fallback, fallback.upper()),
+        fallback=formats.label(fallback),
         source_size=human_bytes(manifest.source.bytes),
         sizes=render.PAGE_SIZES,
     )

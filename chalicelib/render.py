@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from . import assets
+from . import assets, formats
 from .manifest import Manifest, Variant
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -31,8 +31,6 @@ EMBED_SIZES = "auto, 100vw"
 #: Keeps the pasted image inside its container; without it `width="2560"` would lay the
 #: image out 2560 CSS px wide on a page with no stylesheet for it.
 EMBED_LAYOUT = "max-width:100%;height:auto;"
-
-MODERN_TYPES = {"avif": "image/avif", "webp": "image/webp"}
 
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES)),
@@ -72,26 +70,27 @@ def srcset(base_url: str, variants: list[Variant]) -> str:
 
 
 def fallback_format(manifest: Manifest) -> str:
-    for fmt in ("jpeg", "png", "gif"):
-        if manifest.variants_of(fmt):
-            return fmt
+    """The format of the `<img>`: the manifest's fallback variants (in registry order)."""
+    for fmt in formats.FALLBACK_FORMATS:
+        if manifest.variants_of(fmt.name):
+            return fmt.name
     return manifest.formats[-1]
 
 
 def alt_text(manifest: Manifest) -> str:
-    """The alt the uploader gave ("" marks a decorative image), else the file's name."""
-    if manifest.alt is not None:
-        return manifest.alt
-    stem = manifest.source.filename.rsplit(".", 1)[0]
-    return stem.replace("_", " ").replace("-", " ").strip()
+    """The alt the uploader gave ("" marks a decorative image). Never the file name:
+    `alt="IMG 4032"` tells a screen-reader user nothing and hides that the alt is missing.
+    A manifest from before alt was required has none; it gets `alt=""`, so assistive
+    technology skips the image rather than reading out its URL (docs/decisions.md)."""
+    return manifest.alt if manifest.alt is not None else ""
 
 
 def picture(manifest: Manifest, base_url: str, sizes: str = PAGE_SIZES) -> Picture:
     """What a `<picture>` for this ready manifest needs, modern formats first."""
     sources = [
-        Source(MODERN_TYPES[fmt], srcset(base_url, manifest.variants_of(fmt)))
-        for fmt in ("avif", "webp")
-        if manifest.variants_of(fmt)
+        Source(fmt.source_type, srcset(base_url, manifest.variants_of(fmt.name)))
+        for fmt in formats.MODERN_FORMATS
+        if manifest.variants_of(fmt.name)
     ]
     fallback = manifest.variants_of(fallback_format(manifest))
     largest = fallback[-1]

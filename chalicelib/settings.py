@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import formats
+
 MIB = 1024 * 1024
 
 
@@ -177,10 +179,12 @@ class Settings:
             problems.append("PICSET_BUCKET must name a bucket")
         if not self.widths or any(w < 16 or w > 8192 for w in self.widths):
             problems.append("PICSET_WIDTHS must list widths between 16 and 8192")
-        unknown = set(self.formats) - {"avif", "webp", "jpeg"}
-        if unknown or "jpeg" not in self.formats:
+        known = [fmt.name for fmt in formats.CONFIGURABLE]
+        required = [fmt.name for fmt in formats.CONFIGURABLE if fmt.role == formats.FALLBACK]
+        if set(self.formats) - set(known) or set(required) - set(self.formats):
             problems.append(
-                "PICSET_FORMATS takes avif, webp and jpeg, and must include jpeg "
+                f"PICSET_FORMATS takes {formats.join_words(known, 'and')}, "
+                f"and must include {formats.join_words(required)} "
                 "(the fallback every browser can show)"
             )
         for name in ("avif_quality", "webp_quality", "jpeg_quality"):

@@ -1,7 +1,8 @@
 """picset's command-line tool for operating a deployment: the local emulator, LocalStack
 or AWS, chosen by endpoint URL and profile.
 
-    python -m dev.cli upload FILE... [--alt TEXT]   ticket, direct POST with progress,
+    python -m dev.cli upload FILE... (--alt TEXT | --decorative)
+                                                    ticket, direct POST with progress,
                                                     wait until ready, print each page URL
     python -m dev.cli status ID                     ready / failed / processing, from S3
     python -m dev.cli reprocess ID | --all          re-run the pipeline on stored originals
@@ -40,7 +41,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from urllib3 import encode_multipart_formdata
 
-from chalicelib import aws, images, keys
+from chalicelib import aws, formats, images, keys
 from chalicelib.errors import NotFound
 from chalicelib.manifest import Manifest
 from chalicelib.processor import Processor, UploadRecord
@@ -50,13 +51,13 @@ from dev.bootstrap import failure_destination, failure_queue, prepare_bucket
 from dev.progress import ProgressBar
 
 DEFAULT_API = "http://127.0.0.1:8000/"
-#: Types `mimetypes` may not know on every system; the API accepts these.
-EXTRA_TYPES = {
-    ".heic": "image/heic",
-    ".heif": "image/heif",
-    ".avif": "image/avif",
-    ".webp": "image/webp",
-}
+#: The file-name endings the API takes (the format registry's), so a type `mimetypes`
+#: does not know on this system (HEIC, AVIF) is still sent right.
+UPLOAD_TYPES = formats.upload_endings()
+NEEDS_ALT = (
+    "upload needs alt text: give --alt TEXT saying what the image shows, for people who "
+    'cannot see it, or --decorative if it only decorates a page (stored as alt="")'
+)
 
 
 class CliError(Exception):
@@ -102,18 +103,18 @@ class _ProgressBody:
 
 
 def content_type_of(path: Path) -> str:
-    guessed = EXTRA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
+    ending = path.suffix.lower().lstrip(".")
+    guessed = UPLOAD_TYPES.get(ending) or mimetypes.guess_type(path.name)[0]
     return guessed or "application/octet-stream"
 
 
-def request_ticket(target: Target, path: Path, size: int, alt: str | None) -> dict[str, Any]:
+def request_ticket(target: Target, path: Path, size: int, alt: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "filename": path.name,
         "content_type": content_type_of(path),
         "size": size,
+        "alt": alt,
     }
-    if alt is not None:
-        body["alt"] = alt
     headers = {"x-api-key": target.api_key} if target.api_key else {}
     try:
         response = requests.post(f"{target.api}api/uploads", json=body, headers=headers, timeout=30)
@@ -162,7 +163,18 @@ def wait_until_done(ticket: dict[str, Any], timeout: float) -> dict[str, Any]:
     raise CliError(f"{ticket['id']} was not processed within {timeout:.0f}s")
 
 
+def alt_of(args: argparse.Namespace) -> str:
+    """The alt text to send: `--alt TEXT`, or "" for `--decorative`. An empty `--alt`
+    is refused too: it is more often an unset variable than a decorative image."""
+    if args.decorative:
+        return ""
+    if args.alt is None or not args.alt.strip():
+        raise CliError(NEEDS_ALT)
+    return str(args.alt)
+
+
 def cmd_upload(target: Target, args: argparse.Namespace) -> int:
+    alt = alt_of(args)
     failures = 0
     for name in args.files:
         path = Path(name)
@@ -171,7 +183,7 @@ def cmd_upload(target: Target, args: argparse.Namespace) -> int:
             failures += 1
             continue
         data = path.read_bytes()
-        ticket = request_ticket(target, path, len(data), args.alt)
+        ticket = request_ticket(target, path, len(data), alt)
         post_file(target, ticket, path, data)
         manifest = wait_until_done(ticket, args.timeout)
         if manifest["status"] == "ready":
@@ -330,7 +342,11 @@ def parser() -> argparse.ArgumentParser:
 
     upload = commands.add_parser("upload", help="upload files and wait until they are ready")
     upload.add_argument("files", nargs="+", metavar="FILE")
-    upload.add_argument("--alt", help="alt text for the image(s)")
+    described = upload.add_mutually_exclusive_group()
+    described.add_argument("--alt", help="alt text for the image(s): what they show")
+    described.add_argument(
+        "--decorative", action="store_true", help='the image(s) only decorate: alt=""'
+    )
     upload.add_argument("--timeout", type=float, default=120, help="seconds to wait per file")
     upload.set_defaults(run=cmd_upload)
 

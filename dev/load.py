@@ -107,6 +107,7 @@ class Load:
                     "filename": f"load-{index}.jpg",
                     "content_type": "image/jpeg",
                     "size": len(data),
+                    "alt": f"Load test photo {index}",
                 },
                 timeout=30,
             )

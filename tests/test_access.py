@@ -53,10 +53,13 @@ def stack() -> Iterator[Stack]:
         yield running
 
 
-def upload(stack: Stack, data: bytes, filename: str, alt: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"filename": filename, "content_type": "image/jpeg", "size": len(data)}
-    if alt is not None:
-        body["alt"] = alt
+def upload(stack: Stack, data: bytes, filename: str, alt: str = "") -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "filename": filename,
+        "content_type": "image/jpeg",
+        "size": len(data),
+        "alt": alt,
+    }
     response = requests.post(
         f"{stack.url}api/uploads", json=body, headers={"x-api-key": API_KEY}, timeout=10
     )
@@ -185,7 +188,7 @@ def test_the_public_read_policy_grants_only_reads_of_images():
 def test_the_ticket_route_requires_the_configured_api_key(stack, headers, status):
     response = requests.post(
         f"{stack.url}api/uploads",
-        json={"filename": "a.jpg", "content_type": "image/jpeg", "size": 10},
+        json={"filename": "a.jpg", "content_type": "image/jpeg", "size": 10, "alt": ""},
         headers=headers,
         timeout=10,
     )

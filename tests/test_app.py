@@ -9,7 +9,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 import app as picset_app
-from chalicelib import keys
+from chalicelib import keys, tickets
 from tests.conftest import make_image
 
 BUCKET = "picset-test"
@@ -40,7 +40,9 @@ def post_json(client: Client, body: object, headers: dict[str, str] | None = Non
 
 
 def test_ticket_is_issued(client):
-    response = post_json(client, {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10})
+    response = post_json(
+        client, {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10, "alt": "A cat"}
+    )
     assert response.status_code == 201
     ticket = json.loads(response.body)
     assert keys.is_valid_id(ticket["id"])
@@ -64,6 +66,16 @@ def test_ticket_is_issued(client):
             "too_large",
             id="oversize",
         ),
+        pytest.param(
+            {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10},
+            "missing_alt",
+            id="no-alt",
+        ),
+        pytest.param(
+            {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10, "alt": "猫" * 490},
+            "alt_too_long",
+            id="alt-over-the-metadata-limit",
+        ),
     ],
 )
 def test_bad_ticket_requests_get_json_400(client, body, code):
@@ -73,11 +85,27 @@ def test_bad_ticket_requests_get_json_400(client, body, code):
     assert json.loads(response.body)["error"]["code"] == code
 
 
+JAPANESE_NAME = ("海辺の夕日と砂浜" * 25)[:200] + ".jpg"
+
+
+def test_the_longest_alt_that_fits_gets_a_ticket_s3_will_take(client):
+    body = {"filename": JAPANESE_NAME, "content_type": "image/jpeg", "size": 10}
+    response = post_json(client, {**body, "alt": "夕" * 198})
+    assert response.status_code == 201
+    fields = json.loads(response.body)["fields"]
+    assert tickets.metadata_size(fields) <= tickets.METADATA_LIMIT
+    refused = post_json(client, {**body, "alt": "夕" * 490})
+    assert refused.status_code == 400
+    error = json.loads(refused.body)["error"]
+    assert error["code"] == "alt_too_long"
+    assert "at most 198 of them fit" in error["message"]
+
+
 def test_api_key_is_required_when_configured(client, monkeypatch):
     monkeypatch.setattr(
         picset_app, "SETTINGS", picset_app.SETTINGS.__class__(bucket=BUCKET, api_key="sekrit")
     )
-    good = {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10}
+    good = {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10, "alt": ""}
     assert post_json(client, good).status_code == 401
     assert post_json(client, good, {"x-api-key": "wrong"}).status_code == 401
     assert post_json(client, good, {"x-api-key": "sekrit"}).status_code == 201

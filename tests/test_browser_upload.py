@@ -89,6 +89,7 @@ def test_text_file_named_jpg_ends_with_a_clear_failure(context, stack, tmp_path)
     page = context.new_page()
     page.goto(stack.url)
     page.set_input_files("#file", str(fake))
+    page.get_by_label("Decorative").check()
     page.get_by_role("button", name="Upload").click()
 
     row = page.locator(".item").first
@@ -184,6 +185,7 @@ def test_refused_ticket_shows_the_servers_reason(context, stack, tmp_path):
     page.route("**/api/uploads", claim_a_pdf)
     page.goto(stack.url)
     page.set_input_files("#file", str(photo))
+    page.get_by_label("Alt text for photo.jpg").fill("A test card")
     page.get_by_role("button", name="Upload").click()
     page.wait_for_function("() => document.querySelector('.item').dataset.state === 'error'")
     assert page.locator(".item-state").inner_text() == (
@@ -213,6 +215,7 @@ def test_refused_upload_shows_the_buckets_reason(context, stack, tmp_path):
     page.route(f"{bucket}*", refuse)
     page.goto(stack.url)
     page.set_input_files("#file", str(photo))
+    page.get_by_label("Alt text for photo.jpg").fill("A test card")
     page.get_by_role("button", name="Upload").click()
     page.wait_for_function("() => document.querySelector('.item').dataset.state === 'error'")
     assert page.locator(".item-state").inner_text() == (
@@ -234,6 +237,7 @@ def test_cancel_stops_an_upload_in_flight(context, stack, tmp_path):
         {"offline": False, "latency": 5, "downloadThroughput": -1, "uploadThroughput": 256 * 1024},
     )
     page.set_input_files("#file", str(slow))
+    page.get_by_label("Decorative").check()
     page.get_by_role("button", name="Upload").click()
     page.wait_for_function(
         "() => { const v = document.querySelector('.item progress').value;"
@@ -245,3 +249,49 @@ def test_cancel_stops_an_upload_in_flight(context, stack, tmp_path):
     page.wait_for_function("() => document.querySelector('.item').dataset.state === 'cancelled'")
     assert row.locator(".item-state").inner_text() == "Upload cancelled."
     assert page.locator("#recent a", has_text="slow.jpg").count() == 0
+
+
+def test_page_asks_for_alt_or_decorative_before_asking_for_a_ticket(context, stack, tmp_path):
+    photo = tmp_path / "IMG_4032.jpg"
+    photo.write_bytes(make_image(640, 480))
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "api/" in request.url else None)
+    page.goto(stack.url)
+    assert "Each photo needs alt text" in page.locator("#alt-rule").inner_text()
+    page.set_input_files("#file", str(photo))
+    page.get_by_role("button", name="Upload").click()
+
+    row = page.locator(".item").first
+    assert row.get_attribute("data-state") == "needs-alt"
+    assert (
+        row.locator(".item-state")
+        .inner_text()
+        .startswith("Not uploaded yet: describe what the photo shows")
+    )
+    assert "Decorative" in row.locator(".item-state").inner_text()
+    assert page.evaluate("document.activeElement.id") == "alt-0"
+    assert page.get_attribute("#alt-0", "aria-invalid") == "true"
+    page.screenshot(path=SHOTS / "upload-page-needs-alt.png", full_page=True)
+    assert asked == []
+
+    page.get_by_label("Decorative").check()
+    assert row.get_attribute("data-state") == "queued"
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url("**/images/*", timeout=WAIT_MS)
+    page.wait_for_function(IMAGE_LOADED, timeout=WAIT_MS)
+    assert page.locator("#picture img").get_attribute("alt") == ""
+
+
+def test_alt_too_long_to_store_shows_the_servers_limit(context, stack, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(make_image(200, 100))
+    page = context.new_page()
+    page.goto(stack.url)
+    page.set_input_files("#file", str(photo))
+    page.get_by_label("Alt text for photo.jpg").fill("夕暮れの海" * 98)
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_function("() => document.querySelector('.item').dataset.state === 'error'")
+    message = page.locator(".item-state").inner_text()
+    assert message.startswith("Upload ticket refused: This alt text is too long")
+    assert "it has 490 characters and at most 198 of them fit" in message

@@ -57,7 +57,7 @@ def upload(stack: Stack, tmp_path: Path, *names: str, alt: str | None = None) ->
         path = tmp_path / name
         path.write_bytes(make_image(900, 600))
         paths.append(str(path))
-    done = cli(stack, "upload", *paths, *(["--alt", alt] if alt is not None else []))
+    done = cli(stack, "upload", *paths, *(["--alt", alt] if alt is not None else ["--decorative"]))
     assert done.returncode == 0, done.stdout + done.stderr
     return PAGE_URL.findall(done.stdout)
 
@@ -90,7 +90,7 @@ def test_upload_prints_each_page_url_once_ready(stack, tmp_path):
 def test_upload_of_a_non_image_reports_the_failure(stack, tmp_path):
     fake = tmp_path / "notes.jpg"
     fake.write_text("this is not a photo")
-    done = cli(stack, "upload", str(fake))
+    done = cli(stack, "upload", str(fake), "--decorative")
     assert done.returncode == 1
     name, status, _, reason = done.stdout.strip().split("\t")
     assert (name, status) == ("notes.jpg", "failed")
@@ -100,7 +100,11 @@ def test_upload_of_a_non_image_reports_the_failure(stack, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        pytest.param(["upload", "/no/such/file.jpg"], "no such file", id="missing-file"),
+        pytest.param(
+            ["upload", "/no/such/file.jpg", "--decorative"], "no such file", id="missing-file"
+        ),
+        pytest.param(["upload", "/no/such/file.jpg"], "upload needs alt text", id="no-alt"),
+        pytest.param(["upload", "/no/such/file.jpg", "--alt", " "], "--decorative", id="blank-alt"),
         pytest.param(["status", "A" * 22], "no image with id", id="unknown-id"),
         pytest.param(["status", "../etc/passwd"], "no image with id", id="malformed-id"),
         pytest.param(["reprocess", "B" * 22], "no original for id", id="reprocess-unknown"),
@@ -118,9 +122,26 @@ def test_bad_requests_fail_with_a_clear_message(stack, args, message):
 def test_upload_to_an_api_that_is_not_there_says_so(stack, tmp_path):
     photo = tmp_path / "a.jpg"
     photo.write_bytes(make_image(100, 80))
-    done = cli(stack, "--api", f"http://127.0.0.1:{free_port()}/", "upload", str(photo))
+    done = cli(
+        stack, "--api", f"http://127.0.0.1:{free_port()}/", "upload", str(photo), "--alt", "A"
+    )
     assert done.returncode == 1
     assert "cannot reach the API" in done.stderr
+
+
+def test_upload_decorative_stores_an_empty_alt(stack, tmp_path):
+    (image_id,) = upload(stack, tmp_path, "pattern.jpg")
+    manifest = requests.get(f"{stack.url}api/images/{image_id}", timeout=10).json()
+    assert manifest["alt"] == ""
+
+
+def test_upload_without_alt_asks_for_one_before_touching_the_api(stack, tmp_path):
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(make_image(100, 80))
+    done = cli(stack, "--api", f"http://127.0.0.1:{free_port()}/", "upload", str(photo))
+    assert done.returncode == 1
+    assert "--alt TEXT" in done.stderr and "--decorative" in done.stderr
+    assert "cannot reach the API" not in done.stderr
 
 
 def test_status_reports_ready_with_its_variants(stack, tmp_path):

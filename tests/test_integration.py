@@ -26,7 +26,12 @@ def stack() -> Iterator[Stack]:
 def upload(stack: Stack, data: bytes, filename: str, content_type: str) -> dict:
     response = requests.post(
         f"{stack.url}api/uploads",
-        json={"filename": filename, "content_type": content_type, "size": len(data)},
+        json={
+            "filename": filename,
+            "content_type": content_type,
+            "size": len(data),
+            "alt": "",
+        },
         timeout=10,
     )
     assert response.status_code == 201, response.text

@@ -70,7 +70,7 @@ def settings_of(stack: Stack, **overrides: Any) -> Settings:
 def ticket(stack: Stack, data: bytes, content_type: str = "image/jpeg") -> dict[str, Any]:
     response = requests.post(
         f"{stack.url}api/uploads",
-        json={"filename": "a.jpg", "content_type": content_type, "size": len(data)},
+        json={"filename": "a.jpg", "content_type": content_type, "size": len(data), "alt": ""},
         timeout=10,
     )
     assert response.status_code == 201, response.text
@@ -141,7 +141,7 @@ def test_the_bucket_refuses_an_expired_ticket(stack, s3):
     settings = settings_of(stack, ticket_expiry_seconds=1)
     image_id = keys.new_image_id()
     data = small_jpeg()
-    request = tickets.TicketRequest("late.jpg", "image/jpeg", len(data))
+    request = tickets.TicketRequest("late.jpg", "image/jpeg", len(data), "")
     issued = tickets.issue_ticket(s3, settings, request, image_id)
     time.sleep(2.5)
     response = post(issued, data)

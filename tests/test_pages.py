@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import keys, pages, tickets
+from chalicelib import formats, keys, pages, tickets
 from chalicelib.manifest import ErrorInfo, Manifest, Source, Variant
 from chalicelib.settings import Settings
 from dev.memory import MemoryStorage
@@ -16,7 +16,7 @@ SETTINGS = Settings(public_base_url="https://cdn.example")
 
 
 def variant(fmt: str, width: int, size: int) -> Variant:
-    ext = keys.EXTENSIONS[fmt]
+    ext = formats.get(fmt).extension
     return Variant(fmt, width, width // 2, f"images/{IMAGE_ID}/{width}w.{ext}", size, "x/y")
 
 
@@ -107,9 +107,9 @@ def test_no_variants_no_rows():
 def test_upload_limits_come_from_the_settings_and_the_ticket_rules():
     limits = pages.upload_limits(Settings(max_upload_bytes=123_456))
     assert limits["max_bytes"] == 123_456
-    assert limits["types"] == tickets.ALLOWED_TYPES
+    assert limits["types"] == formats.upload_types()
     assert limits["max_alt"] == tickets.MAX_ALT
-    assert set(limits["extensions"].values()) <= set(tickets.ALLOWED_TYPES)
+    assert set(limits["extensions"].values()) <= set(formats.upload_types())
 
 
 def test_kinds_text_lists_each_kind_once():
@@ -164,3 +164,31 @@ def test_ready_page_has_the_picture_the_table_and_the_snippet():
     assert "&lt;picture&gt;" in html
     assert "loading=&#34;lazy&#34;" in html
     assert "background-color:#102030" in html
+
+
+def test_upload_page_says_alt_text_is_needed_and_how_long_it_may_be():
+    html = pages.upload_page(SETTINGS).html
+    assert 'id="alt-rule"' in html
+    assert f"up to {tickets.MAX_ALT} characters" in html
+    assert f"{tickets.max_alt_chars('海')} in Chinese or Japanese script" in html
+
+
+@pytest.mark.parametrize(
+    ("alt", "img_alt", "details"),
+    [
+        pytest.param("A boat", 'alt="A boat"', "<dd>A boat</dd>", id="described"),
+        pytest.param("", 'alt=""', "none (decorative)", id="decorative"),
+        pytest.param(None, 'alt=""', "none given", id="legacy-without-alt"),
+    ],
+)
+def test_ready_page_alt_never_comes_from_the_file_name(alt, img_alt, details):
+    storage = MemoryStorage()
+    found = manifest(ROWS, alt=alt)
+    storage.put(keys.manifest_key(IMAGE_ID), found.to_json(), content_type="x")
+    html = pages.image_page(storage, SETTINGS, IMAGE_ID, datetime.now(UTC)).html
+    img = re.search(r"<img [^>]*>", html)
+    assert img is not None
+    assert img_alt in img.group(0)
+    assert "boat.jpg" not in img.group(0) and 'alt="boat"' not in html
+    assert details in html
+    assert ("· decorative" in html) == (alt == "")

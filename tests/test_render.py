@@ -45,8 +45,23 @@ def test_picture_has_modern_sources_then_fallback():
     assert f'sizes="{render.PAGE_SIZES}"' in html
 
 
-def test_alt_defaults_to_the_file_name():
-    assert 'alt="sunset at sea"' in render.picture_markup(manifest(), BASE)
+def test_the_uploaders_alt_is_used():
+    assert 'alt="A boat at sea"' in render.picture_markup(manifest(alt="A boat at sea"), BASE)
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        pytest.param("sunset_at-sea.jpg", id="descriptive-name"),
+        pytest.param("IMG_4032.JPG", id="camera-name"),
+    ],
+)
+def test_a_legacy_manifest_without_alt_never_falls_back_to_the_file_name(filename):
+    html = str(render.picture_markup(manifest(alt=None, filename=filename), BASE))
+    assert 'alt=""' in html
+    assert "sunset" not in html.split("<img", 1)[1]
+    assert "IMG" not in html.split("<img", 1)[1].split('src="')[0]
+    assert 'alt=""' in str(render.embed_markup(manifest(alt=None, filename=filename), BASE))
 
 
 def test_decorative_alt_is_empty():

@@ -21,30 +21,26 @@ from typing import Any
 
 from PIL import Image
 
-from ..keys import CONTENT_TYPES
+from .. import formats
 from .context import Context, Options, Output
 
 
 def output_formats(options: Options, has_alpha: bool, animated: bool = False) -> list[str]:
-    """The formats to write: the modern ones configured, then the fallback."""
-    modern = [fmt for fmt in options.formats if fmt in ("avif", "webp")]
-    if animated:
-        return [*modern, "gif"]
-    return [*modern, "png" if has_alpha else "jpeg"]
+    """The formats to write: the modern ones configured, then the first fallback that
+    can show the image (JPEG; PNG with transparency; GIF for an animation)."""
+    modern = [fmt for fmt in options.formats if formats.is_modern(fmt)]
+    return [*modern, formats.fallback_for(has_alpha=has_alpha, animated=animated).name]
 
 
 def save_arguments(fmt: str, options: Options) -> tuple[str, dict[str, Any]]:
-    if fmt == "avif":
-        return "AVIF", {"quality": options.avif_quality, "speed": options.avif_speed}
-    if fmt == "webp":
-        return "WEBP", {"quality": options.webp_quality, "method": options.webp_method}
-    if fmt == "jpeg":
-        return "JPEG", {"quality": options.jpeg_quality, "optimize": True, "progressive": True}
-    if fmt == "png":
-        return "PNG", {"optimize": False, "compress_level": 6}
-    if fmt == "gif":
-        return "GIF", {"optimize": False}
-    raise ValueError(f"no encoder for {fmt}")
+    """Pillow's format name and `save` arguments, from the registry's encoder row."""
+    row = formats.BY_NAME.get(fmt)
+    if row is None or row.encoder is None:
+        raise ValueError(f"no encoder for {fmt}")
+    encoder = row.encoder
+    arguments = {name: getattr(options, field) for name, field in encoder.from_options.items()}
+    arguments.update(encoder.fixed)
+    return encoder.pillow_name, arguments
 
 
 def animation_arguments(
@@ -63,10 +59,12 @@ def animation_arguments(
     return arguments
 
 
-#: Rough encode CPU per pixel, relative, at the default settings: AVIF speed 8, WebP
-#: method 2 and JPEG took about 385, 99 and 42 ms on the same photos
-#: (docs/encoder-settings.md).
-COST_PER_PIXEL = {"avif": 4.0, "webp": 1.0, "gif": 1.0, "png": 1.0, "jpeg": 0.4}
+def cost_per_pixel(fmt: str) -> float:
+    """Rough relative encode CPU per pixel at the default settings (the registry's
+    `Encoder.cost_per_pixel`: AVIF speed 8, WebP method 2 and JPEG took about 385, 99
+    and 42 ms on the same photos, docs/encoder-settings.md)."""
+    row = formats.BY_NAME.get(fmt)
+    return row.encoder.cost_per_pixel if row and row.encoder else 1.0
 
 
 def schedule(jobs: list[tuple[int, str]], heights: dict[int, int]) -> list[tuple[int, str]]:
@@ -77,7 +75,7 @@ def schedule(jobs: list[tuple[int, str]], heights: dict[int, int]) -> list[tuple
 
     def cost(job: tuple[int, str]) -> float:
         width, fmt = job
-        return width * heights[width] * COST_PER_PIXEL.get(fmt, 1.0)
+        return width * heights[width] * cost_per_pixel(fmt)
 
     if not jobs:
         return []
@@ -119,11 +117,11 @@ def encode_one(
 
 
 def encode(ctx: Context) -> None:
-    formats = output_formats(ctx.options, ctx.has_alpha, ctx.animated)
+    written = output_formats(ctx.options, ctx.has_alpha, ctx.animated)
     heights = {width: image.height for width, image in ctx.resized.items()}
-    jobs = schedule([(width, fmt) for width in ctx.resized for fmt in formats], heights)
-    seconds: dict[str, float] = {fmt: 0.0 for fmt in formats}
-    left = {width: len(formats) for width in ctx.resized}
+    jobs = schedule([(width, fmt) for width in ctx.resized for fmt in written], heights)
+    seconds: dict[str, float] = {fmt: 0.0 for fmt in written}
+    left = {width: len(written) for width in ctx.resized}
     lock = threading.Lock()
 
     def run(job: tuple[int, str]) -> Output:
@@ -140,13 +138,13 @@ def encode(ctx: Context) -> None:
                 # Every format of this width is written: free its pixels now.
                 del ctx.resized[width]
                 ctx.resized_frames.pop(width, None)
-        return Output(fmt, image.width, image.height, body, CONTENT_TYPES[fmt])
+        return Output(fmt, image.width, image.height, body, formats.get(fmt).content_type)
 
     workers = ctx.options.threads or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
         outputs = list(pool.map(run, jobs))
     # Widest first, each width's formats in the configured order, as before scheduling.
-    rank = {fmt: index for index, fmt in enumerate(formats)}
+    rank = {fmt: index for index, fmt in enumerate(written)}
     ctx.outputs = sorted(outputs, key=lambda out: (-out.width, rank[out.format]))
     # Per format: the summed wall time of its encodes. They overlap, so these add up to
     # more than the step; thread CPU time would miss the codecs' own worker threads.

@@ -25,6 +25,8 @@
   const POLL_FIRST_MS = 1000;
   const POLL_MAX_MS = 10000;
   const POLL_GIVE_UP_MS = Number(form.dataset.processingTimeoutMs || 300000) + 60000;
+  const NEEDS_ALT = "Not uploaded yet: describe what the photo shows in its alt text field, "
+    + "or tick \u201cDecorative\u201d if it only decorates the page.";
   const items = [];
   let counter = 0;
 
@@ -92,6 +94,7 @@
     const altInput = element("input", {
       type: "text", id: `alt-${n}`, maxlength: String(limits.max_alt),
       placeholder: "What the photo shows, for people who cannot see it",
+      "aria-describedby": "alt-rule",
     });
     const decorative = element("input", { type: "checkbox", id: `decorative-${n}` });
     const altFields = element(
@@ -112,7 +115,11 @@
     );
     const item = { file, type, li, progress, state, cancel, remove, link, altInput, decorative,
       altFields, xhr: null, cancelled: false };
-    decorative.addEventListener("change", () => { altInput.disabled = decorative.checked; });
+    decorative.addEventListener("change", () => {
+      altInput.disabled = decorative.checked;
+      altGiven(item);
+    });
+    altInput.addEventListener("input", () => altGiven(item));
     remove.addEventListener("click", () => {
       items.splice(items.indexOf(item), 1);
       li.remove();
@@ -129,6 +136,19 @@
     return item;
   }
 
+  // Alt text is required: a description, or "" when the photo is marked decorative.
+  // null means neither was given, and the page asks for one before any ticket.
+  function altOf(item) {
+    if (item.decorative.checked) return "";
+    return item.altInput.value.trim() || null;
+  }
+
+  function altGiven(item) {
+    if (item.li.dataset.state !== "needs-alt" || altOf(item) === null) return;
+    item.altInput.removeAttribute("aria-invalid");
+    setState(item, "queued", "Ready to upload.");
+  }
+
   function setState(item, state, text) {
     item.li.dataset.state = state;
     item.state.textContent = text;
@@ -136,7 +156,7 @@
   }
 
   function refresh() {
-    const waiting = items.filter((item) => item.li.dataset.state === "queued").length;
+    const waiting = items.filter((item) => ["queued", "needs-alt"].includes(item.li.dataset.state)).length;
     start.disabled = waiting === 0;
     start.textContent = waiting > 1 ? `Upload ${waiting} files` : "Upload";
   }
@@ -173,9 +193,7 @@
   }
 
   async function requestTicket(item) {
-    const body = { filename: item.file.name, content_type: item.type, size: item.file.size };
-    if (item.decorative.checked) body.alt = "";
-    else if (item.altInput.value.trim()) body.alt = item.altInput.value.trim();
+    const body = { filename: item.file.name, content_type: item.type, size: item.file.size, alt: altOf(item) };
     let response;
     try {
       response = await fetch(api, {
@@ -360,9 +378,23 @@
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const batch = items.filter((item) => item.li.dataset.state === "queued");
+    const batch = items.filter((item) => ["queued", "needs-alt"].includes(item.li.dataset.state));
     if (!batch.length) {
       summary.textContent = "Choose at least one photo first.";
+      return;
+    }
+    // Nothing goes until every photo has alt text or is marked decorative, so a missing
+    // one is never uploaded with none (and one ready photo does not leave the page).
+    const missing = batch.filter((item) => altOf(item) === null);
+    if (missing.length) {
+      for (const item of missing) {
+        item.altInput.setAttribute("aria-invalid", "true");
+        setState(item, "needs-alt", NEEDS_ALT);
+      }
+      summary.textContent = missing.length === 1
+        ? "One photo needs alt text or \u201cDecorative\u201d."
+        : `${missing.length} photos need alt text or \u201cDecorative\u201d.`;
+      missing[0].altInput.focus();
       return;
     }
     summary.textContent = "";

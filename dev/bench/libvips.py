@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chalicelib import pipeline
+from chalicelib.pipeline.encode import output_formats
 
 from .variants import Made
 
@@ -66,8 +67,7 @@ def prepare(data: bytes, widths: list[int], options: pipeline.Options) -> Callab
         for width in sorted(widths, reverse=True)[1:]:
             sized[width] = base.resize(width / base.width, kernel="lanczos3").copy_memory()
         made.steps["resize"] = _ms(started)
-        modern = [fmt for fmt in options.formats if fmt in ("avif", "webp")]
-        formats = [*modern, "png" if base.hasalpha() else "jpeg"]
+        formats = output_formats(options, bool(base.hasalpha()))
         jobs = [(width, fmt) for width in sorted(sized, reverse=True) for fmt in formats]
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
