@@ -71,6 +71,11 @@ def pillow_layout(data: bytes) -> tuple[int, tuple[int, int], tuple[int, int]]:
             id="stray-bytes-between-blocks",
         ),
         pytest.param(
+            gif(SCREEN, [INSIDE], trailer=False) + b"\x00" * 5000,
+            Layout(1, SCREEN, SCREEN, SCREEN),
+            id="zero-padding-without-trailer",
+        ),
+        pytest.param(
             gif(SCREEN, [INSIDE, INSIDE], between=COMMENT),
             Layout(2, SCREEN, SCREEN, SCREEN),
             id="comment-blocks",
@@ -98,6 +103,9 @@ def test_layout(data: bytes, expected: Layout):
         pytest.param(gif(SCREEN, [Frame(30, 0, 10, 10, 1), INSIDE]), id="grows-at-the-first"),
         pytest.param(gif(SCREEN, [INSIDE, INSIDE], trailer=False), id="missing-trailer"),
         pytest.param(gif(SCREEN, [INSIDE, INSIDE], between=b"\x00\x07"), id="stray-bytes"),
+        pytest.param(
+            gif(SCREEN, [INSIDE], trailer=False) + b"\x00" * 5000, id="zero-padding-no-trailer"
+        ),
         pytest.param(gif(SCREEN, [INSIDE, INSIDE], between=COMMENT), id="comments"),
     ],
 )

@@ -13,6 +13,7 @@ Pillow would decode; it raises only picset's own `Corrupt`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..errors import Corrupt
@@ -22,6 +23,7 @@ _DESCRIPTOR = 9  # left, top, width, height (2 bytes each), flags
 _EXTENSION = 0x21  # "!"
 _IMAGE = 0x2C  # ","
 _TRAILER = 0x3B  # ";"
+_BLOCK_START = re.compile(rb"[!,;]")
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,13 @@ def layout(data: bytes) -> Layout:
                 break
             continue
         if marker != _IMAGE:
-            continue  # Pillow skips a stray byte between blocks; so does this reader.
+            # Pillow skips stray bytes between blocks (zero padding is common); so does
+            # this reader, at C speed, so megabytes of them cost milliseconds.
+            found = _BLOCK_START.search(data, offset)
+            if found is None:
+                break
+            offset = found.start()
+            continue
         if offset + _DESCRIPTOR > end:
             raise Corrupt(detail=f"GIF: frame {frames + 1}'s image descriptor is cut short")
         left, top = _u16(data, offset), _u16(data, offset + 2)
