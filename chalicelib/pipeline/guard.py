@@ -106,7 +106,8 @@ def _frames(ctx: Context, header: Image.Image, layout: gif.Layout | None) -> int
 
     An MPO's preview, a TIFF's later pages and a HEIF's other items are never counted or
     decoded: the decoder opens on the primary image (the first JPEG, page 1, the HEIF's
-    primary item) and decode reads only that one."""
+    primary item) and decode reads only that one. A later TIFF page can declare any size
+    (gigapixels in a few bytes); since it is never read, page 1's size is the cap."""
     if not may_animate(ctx.format, header.format):
         return 1
     if layout is not None:
