@@ -1,7 +1,8 @@
-"""The corpus's three dimension bombs fail as `too_many_pixels` in under 2 s and under
-150 MB peak memory each, through the whole processor (pipeline and failed manifest),
-measured in a fresh process per file by `dev.measure --one`, so one file's memory never
-hides in another's peak (and pytest's own memory is not counted)."""
+"""The corpus's three dimension bombs, and crafted ones built in code, fail as
+`too_many_pixels` in under 2 s and under 150 MB peak memory each, through the whole
+processor (pipeline and failed manifest), measured in a fresh process per file by
+`dev.measure --one`, so one file's memory never hides in another's peak (and pytest's
+own memory is not counted)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PIL import Image
 
 from chalicelib.pipeline import Context, Options, run
 from tests.conftest import CORPUS, ROOT, make_image
+from tests.crafted import canvas_bomb_gif, two_page_tiff, with_page_size
 
 BOMBS = ("giant-image.jpg", "17000x17000.avif", "65536-uint32-limit.png")
 MAX_SECONDS = 2.0
@@ -40,8 +42,32 @@ def measure(path: Path) -> dict[str, object]:
 def test_bomb_fails_fast_in_bounded_memory(corpus: Path, name: str):
     result = measure(CORPUS / name)
     assert (result["outcome"], result["error_code"]) == ("failed", "too_many_pixels")
+    assert_fast_and_small(result)
+
+
+def assert_fast_and_small(result: dict[str, object]) -> None:
     assert isinstance(result["seconds"], int | float) and result["seconds"] < MAX_SECONDS
     assert isinstance(result["peak_mib"], int) and result["peak_mib"] < MAX_PEAK_MIB
+
+
+def test_a_gif_whose_later_frame_grows_the_canvas_fails_fast(tmp_path: Path):
+    """About 100 KB with a 64 x 64 screen, whose second frame is 12000 x 12000: Pillow
+    would grow the canvas to 144 MP (below its own error threshold) and decode it."""
+    path = tmp_path / "canvas-bomb.gif"
+    path.write_bytes(canvas_bomb_gif())
+    result = measure(path)
+    assert (result["outcome"], result["error_code"]) == ("failed", "too_many_pixels")
+    assert_fast_and_small(result)
+
+
+def test_a_tiff_whose_second_page_is_huge_decodes_only_page_one(tmp_path: Path):
+    """Page 2 declares 60000 x 60000 (3.6 GP): only page 1 is ever decoded, so the file
+    ends ready as page 1 in bounded time and memory."""
+    path = tmp_path / "huge-page-2.tiff"
+    path.write_bytes(with_page_size(two_page_tiff((600, 300), (8, 8)), 1, (60000, 60000)))
+    result = measure(path)
+    assert (result["outcome"], result["size"]) == ("ready", [600, 300])
+    assert_fast_and_small(result)
 
 
 def test_the_measurement_sees_a_real_decode(tmp_path: Path):

@@ -21,6 +21,7 @@ from chalicelib.pipeline.plan import plan
 from chalicelib.pipeline.resize import cascade
 from chalicelib.pipeline.sniff import sniff
 from tests.conftest import make_image
+from tests.crafted import Frame, canvas_bomb_gif, gif, two_page_tiff
 
 SMALL = Options(widths=(40, 80))
 
@@ -141,6 +142,7 @@ def lab16_tiff(photometric: int = 8, lab: tuple[int, int, int] = (100, 0, 0)) ->
         pytest.param(
             heif_file(ispe(17000, 17000)), SMALL, errors.TooManyPixels, id="avif-bomb-header"
         ),
+        pytest.param(canvas_bomb_gif(), SMALL, errors.TooManyPixels, id="gif-canvas-bomb"),
         pytest.param(lab16_tiff(9), SMALL, errors.UnsupportedEncoding, id="tiff-icclab16"),
         pytest.param(b"II*\x00" + b"\xff" * 20, SMALL, errors.Corrupt, id="tiff-garbage"),
         pytest.param(b"\xff\xd8\xff" + b"\x00" * 30, SMALL, errors.Corrupt, id="jpeg-garbage"),
@@ -171,7 +173,44 @@ def test_guard_counts_frames_against_the_caps(frames, options, kept, noted):
     assert bool(ctx.notes) is noted
 
 
+#: A 32 x 24 screen whose second frame reaches to 50 x 40: Pillow grows the canvas.
+GROWING = gif((32, 24), [Frame(0, 0, 32, 24, 1, 5), Frame(20, 10, 30, 30, 2, 7)])
+
+
+@pytest.mark.parametrize(
+    ("options", "kept", "size"),
+    [
+        pytest.param(SMALL, 2, (50, 40), id="animation-on-the-grown-canvas"),
+        pytest.param(
+            Options(widths=(40,), max_pixels=50 * 40 * 2 - 1), 1, (32, 24), id="canvas-over-cap"
+        ),
+    ],
+)
+def test_guard_caps_a_gif_by_its_grown_canvas(options, kept, size):
+    ctx = header_context(GROWING, options)
+    assert ctx.frames == kept
+    assert (ctx.source_width, ctx.source_height) == size
+
+
+def test_guard_reads_only_a_tiffs_first_page():
+    ctx = header_context(two_page_tiff((60, 30), (20, 50)))
+    assert ctx.frames == 1 and not ctx.animated
+    assert (ctx.source_width, ctx.source_height) == (60, 30)
+    assert ctx.header is not None and ctx.header.tell() == 0
+
+
 # --- decode --------------------------------------------------------------------------------
+
+
+def test_decode_puts_every_gif_frame_on_the_whole_canvas():
+    ctx = header_context(GROWING)
+    plan(ctx)
+    decode(ctx)
+    assert [frame.size for frame in ctx.animation] == [(50, 40), (50, 40)]
+    assert ctx.durations == [50, 70]
+    first = ctx.animation[0]
+    assert first.getpixel((10, 10)) == (255, 0, 0, 255)
+    assert first.getpixel((45, 35)) == (0, 0, 0, 0)  # beyond the first frame: transparent
 
 
 def test_decode_keeps_every_frame_and_its_delay():

@@ -68,6 +68,7 @@ class Context:
     source_width: int = 0
     source_height: int = 0
     orientation: int = 1
+    #: Frames kept; over 1 only for a format `sniff.may_animate` names, within the caps.
     frames: int = 1
     # plan: output widths, largest last; display size after orientation
     display_width: int = 0
@@ -93,4 +94,5 @@ class Context:
 
     @property
     def animated(self) -> bool:
+        """The one answer every step and the manifest read (set by the guard's frames)."""
         return self.frames > 1

@@ -1,10 +1,14 @@
 """Step: read the header and refuse what is too big before anything is decoded.
 
 A 1 KB file can declare 17000 x 17000 pixels; decoding it would take gigabytes. The
-size cap and the pixel cap (width x height x frames kept) are checked here, from the
-header alone, so a decompression bomb fails fast and in bounded memory. AVIF and HEIF
+size cap and the pixel cap (canvas width x height x frames kept) are checked here, from
+the header alone, so a decompression bomb fails fast and in bounded memory. AVIF and HEIF
 sizes are read from the container's boxes first, because libavif will not even open a
 file over its own dimension limit and would make a bomb look like a merely broken file.
+A GIF's frames are read from its block structure (`gif`), because a later frame can
+grow the canvas far past the size the header states. Only the formats `sniff` names as
+animating count frames; for any other the one image decoded is the primary one, so its
+size is the only one that matters.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import pillow_heif
 from PIL import Image, TiffImagePlugin, UnidentifiedImageError
 
 from ..errors import Corrupt, TooLarge, TooManyPixels, UnsupportedEncoding
+from . import gif
 from .context import Context
 from .decoding import decoding
 from .isobmff import declared_size
+from .sniff import may_animate
 from .tifflab import register as register_tiff_lab16
 
 pillow_heif.register_heif_opener()
@@ -59,6 +65,13 @@ def guard(ctx: Context) -> None:
         raise TooLarge(
             f"This file is {len(ctx.data):,} bytes; the limit is {limits.max_bytes:,} bytes."
         )
+    layout = None
+    if ctx.format == "gif":
+        # Pillow grows a GIF's canvas to fit any frame that reaches past the screen: a
+        # 64 x 64 screen can still decode a 12000 x 12000 frame. The real canvas, from
+        # every frame's descriptor, is what is capped.
+        layout = gif.layout(ctx.data)
+        check_pixels(*layout.canvas, limits.max_pixels)
     if ctx.format in ("avif", "heif"):
         declared = declared_size(ctx.data)
         if declared is not None:
@@ -67,12 +80,16 @@ def guard(ctx: Context) -> None:
     with decoding("reading the header"):
         width, height = header.size
         check_pixels(width, height, limits.max_pixels)
-        frames = int(getattr(header, "n_frames", 1) or 1)
+        frames = _frames(ctx, header, layout)
         orientation = _orientation(header)
+    canvas = layout.canvas if layout is not None else (width, height)
     kept = frames if frames <= limits.max_frames else 1
-    if width * height * kept > limits.max_pixels:
+    if canvas[0] * canvas[1] * kept > limits.max_pixels:
         # Too many pixels for the whole animation: keep the still first frame instead.
         kept = 1
+    if kept > 1:
+        # Every frame is decoded onto the whole canvas (see decode).
+        width, height = canvas
     ctx.header = header
     ctx.source_width, ctx.source_height = width, height
     ctx.frames = kept
@@ -82,6 +99,20 @@ def guard(ctx: Context) -> None:
             f"The animation has {frames} frames, over the limit of {limits.max_frames} "
             f"frames or {limits.max_pixels / 1e6:,.0f} MP in all; only its first frame is used."
         )
+
+
+def _frames(ctx: Context, header: Image.Image, layout: gif.Layout | None) -> int:
+    """The animation's frame count; 1 for a still, whatever else its container holds.
+
+    An MPO's preview, a TIFF's later pages and a HEIF's other items are never counted or
+    decoded: the decoder opens on the primary image (the first JPEG, page 1, the HEIF's
+    primary item) and decode reads only that one. A later TIFF page can declare any size
+    (gigapixels in a few bytes); since it is never read, page 1's size is the cap."""
+    if not may_animate(ctx.format, header.format):
+        return 1
+    if layout is not None:
+        return layout.frames
+    return int(getattr(header, "n_frames", 1) or 1)
 
 
 def _open(ctx: Context) -> Image.Image:

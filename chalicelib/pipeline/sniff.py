@@ -8,6 +8,19 @@ from .context import Context
 AVIF_BRANDS = {b"avif", b"avis"}
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
+#: The formats whose extra frames are an animation, each with the decoder (Pillow's
+#: format name) whose frames are that animation's: GIF, animated WebP, APNG, and AVIF
+#: image sequences (Pillow's AVIF decoder reports an AVIF's still items as one frame).
+#: Every other container's extra images are not moments in time: a JPEG's MPF preview or
+#: second eye (Pillow's MPO), a TIFF's later pages, a HEIF's other items. Those give one
+#: still picture, the primary image, which is what the decoder opens on.
+ANIMATED_DECODERS = {"gif": "GIF", "webp": "WEBP", "png": "PNG", "avif": "AVIF"}
+
+
+def may_animate(fmt: str | None, decoder: str | None) -> bool:
+    """Whether this sniffed format, opened by this decoder, is read as an animation."""
+    return fmt is not None and decoder is not None and ANIMATED_DECODERS.get(fmt) == decoder
+
 
 def detect(data: bytes) -> str | None:
     """The format name for these leading bytes, or None when picset does not take it."""
