@@ -14,7 +14,7 @@ from chalicelib import keys
 from chalicelib.manifest import from_json
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage
+from dev.memory import MemoryStorage
 
 #: Multiples of 10 ms, since GIF stores centiseconds.
 DELAYS = [120, 120, 90, 120, 120, 90, 120, 90, 30]

@@ -18,7 +18,7 @@ from chalicelib.pipeline.plan import plan
 from chalicelib.pipeline.sniff import may_animate, sniff
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
-from chalicelib.storage import MemoryStorage
+from dev.memory import MemoryStorage
 from tests.crafted import jpeg_with_preview, multi_image_heif, two_page_tiff, with_page_size
 
 SETTINGS = Settings(widths=(160, 320), max_upload_bytes=2_000_000)
