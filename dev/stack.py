@@ -15,13 +15,21 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dev.waiting import DEADLINE, wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+#: Seconds one look at a starting server may take before it is tried again.
+REQUEST_TIMEOUT = 10.0
+#: Seconds a stopped process gets to exit before it is killed. The worker finishes the
+#: image in hand first, which on a busy machine takes far longer than a few seconds, and
+#: killing it mid-image would hide that message for the whole visibility timeout.
+EXIT_GRACE = 60.0
 
 
 def free_port() -> int:
@@ -31,20 +39,24 @@ def free_port() -> int:
 
 
 def wait_for_http(
-    url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+    url: str, timeout: float = DEADLINE, process: subprocess.Popen[bytes] | None = None
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """Wait until `url` answers at all (any HTTP status); raise at once if `process`,
+    the server behind it, exits first."""
+
+    def answers() -> bool:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
+            # A busy server may take seconds to answer its first request.
+            urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT).close()
         except urllib.error.HTTPError:
-            return  # it answered
+            pass  # it answered
         except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
+            return False
+        return True
+
+    wait_until(answers, f"{url} answering", timeout=timeout, interval=0.1)
 
 
 @dataclass
@@ -58,6 +70,8 @@ class Stack:
     worker_concurrency: int = 2
     #: how long a received message stays hidden; a killed worker's image comes back after it
     visibility_timeout: int = 60
+    #: seconds the processing bound adds beyond every delivery's visibility timeout
+    bound_margin: int = 60
     extra_env: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -73,7 +87,7 @@ class Stack:
         whole visibility timeout before SQS dead-letters it."""
         from dev.bootstrap import processing_bound, template_max_receives
 
-        return processing_bound(template_max_receives(), self.visibility_timeout)
+        return processing_bound(template_max_receives(), self.visibility_timeout, self.bound_margin)
 
     @property
     def url(self) -> str:
@@ -125,7 +139,7 @@ class Stack:
                     "--no-autoreload",
                 ],
             )
-            wait_for_http(self.url, timeout=60, process=api)
+            wait_for_http(self.url, process=api)
         except BaseException:
             self.stop()
             raise
@@ -201,7 +215,7 @@ def _end(process: subprocess.Popen[bytes], kill: bool) -> None:
     else:
         process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=EXIT_GRACE)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()

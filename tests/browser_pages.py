@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib.settings import MIB
 from dev.stack import Stack, free_port
-from tests.browser_support import SCREENSHOTS
+from tests.browser_support import SCREENSHOTS, WAIT_MS
 from tests.conftest import make_image
 from tests.test_integration import upload, wait_done
 
@@ -22,7 +22,6 @@ SHOTS = SCREENSHOTS / "browser"
 #: A server-side limit small enough to test the page's own size check with a small file;
 #: the page must learn it from the server (there is no copy of it in the JavaScript).
 MAX_UPLOAD = 5 * MIB
-WAIT_MS = 60_000
 
 IMAGE_LOADED = """() => {
   const img = document.querySelector('#picture img');
@@ -58,7 +57,7 @@ def ready_image(stack: Stack) -> dict[str, Any]:
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     opened = browser.new_context(viewport={"width": 1280, "height": 900})
-    opened.set_default_timeout(WAIT_MS)  # a busy 2-core CI machine can be slow to answer
+    opened.set_default_timeout(WAIT_MS)
     yield opened
     opened.close()
 

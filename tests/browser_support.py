@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from dev.waiting import DEADLINE
+
 CHROMIUM = Path(os.environ.get("PICSET_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
     "--no-sandbox",
@@ -26,6 +28,10 @@ ARGS = [
     "--disable-dev-shm-usage",
 ]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+#: Milliseconds any Playwright wait may take: set as every context's and page's default
+#: timeout. A busy two-core machine makes chromium, the API and the worker slow together;
+#: like every deadline in the tests, this one only bounds a hang.
+WAIT_MS = int(DEADLINE * 1000)
 
 
 class _Shared:
@@ -47,7 +53,7 @@ def browser() -> Iterator[object]:
 
         _Shared.playwright = sync_playwright().start()
         _Shared.browser = _Shared.playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=ARGS
+            executable_path=str(CHROMIUM), headless=True, args=ARGS, timeout=WAIT_MS
         )
     _Shared.users += 1
     try:

@@ -25,6 +25,10 @@ for _name in ("PICSET_ENDPOINT_URL", "PICSET_PUBLIC_BASE_URL", "PICSET_API_KEY")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
+#: Seconds one HTTP request to a server on loopback may take. It only bounds a hang: on a
+#: busy machine the API or the emulator can take many seconds to answer while the worker
+#: encodes beside them. Waits for something to happen use `dev.waiting.wait_until`.
+HTTP_TIMEOUT = 60.0
 
 
 def make_image(

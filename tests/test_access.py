@@ -34,7 +34,8 @@ from dev.bootstrap import public_read_policy
 from dev.memory import MemoryStorage
 from dev.stack import Stack, free_port
 from tests import browser_support
-from tests.conftest import CORPUS, make_image
+from tests.browser_support import WAIT_MS
+from tests.conftest import CORPUS, HTTP_TIMEOUT, make_image
 from tests.test_integration import wait_done
 
 browser = browser_support.browser  # the shared headless chromium fixture
@@ -61,12 +62,12 @@ def upload(stack: Stack, data: bytes, filename: str, alt: str = "") -> dict[str,
         "alt": alt,
     }
     response = requests.post(
-        f"{stack.url}api/uploads", json=body, headers={"x-api-key": API_KEY}, timeout=10
+        f"{stack.url}api/uploads", json=body, headers={"x-api-key": API_KEY}, timeout=HTTP_TIMEOUT
     )
     assert response.status_code == 201, response.text
     ticket = dict(response.json())
     posted = requests.post(
-        ticket["url"], data=ticket["fields"], files={"file": ("f", data)}, timeout=30
+        ticket["url"], data=ticket["fields"], files={"file": ("f", data)}, timeout=HTTP_TIMEOUT
     )
     assert posted.status_code in (200, 204), posted.text
     return ticket
@@ -96,7 +97,7 @@ def assert_no_raw_markup(html: str) -> None:
 @pytest.mark.integration
 def test_hostile_names_are_data_in_the_manifest(hostile_ready, hostile_failed):
     for case in (hostile_ready, hostile_failed):
-        response = requests.get(case["ticket"]["status_url"], timeout=10)
+        response = requests.get(case["ticket"]["status_url"], timeout=HTTP_TIMEOUT)
         assert response.headers["Content-Type"] == "application/json"
         assert response.json()["source"]["filename"] == HOSTILE_NAME
     assert hostile_ready["manifest"]["alt"] == HOSTILE_ALT
@@ -104,10 +105,10 @@ def test_hostile_names_are_data_in_the_manifest(hostile_ready, hostile_failed):
 
 @pytest.mark.integration
 def test_hostile_names_are_escaped_on_the_pages(hostile_ready, hostile_failed):
-    ready = requests.get(hostile_ready["ticket"]["page_url"], timeout=10).text
+    ready = requests.get(hostile_ready["ticket"]["page_url"], timeout=HTTP_TIMEOUT).text
     assert_no_raw_markup(ready)
     assert "&lt;/textarea&gt;&lt;script&gt;" in ready
-    failed = requests.get(hostile_failed["ticket"]["page_url"], timeout=10).text
+    failed = requests.get(hostile_failed["ticket"]["page_url"], timeout=HTTP_TIMEOUT).text
     assert_no_raw_markup(failed)
     assert "&lt;img src=x onerror=" in failed
 
@@ -127,6 +128,7 @@ def test_hostile_names_are_escaped_in_the_markup_snippet(hostile_ready):
 @pytest.mark.browser
 def test_no_script_from_a_name_runs_in_a_browser(stack, hostile_ready, hostile_failed, browser):
     page = browser.new_page()
+    page.set_default_timeout(WAIT_MS)
     dialogs: list[str] = []
 
     def on_dialog(dialog: Any) -> None:
@@ -159,10 +161,14 @@ def test_originals_are_private_and_variants_public(stack, hostile_ready):
     document test below covers the rest (it grants `s3:GetObject` on `images/*` only)."""
     base = f"{stack.endpoint_url}/{stack.bucket}"
     image_id = hostile_ready["ticket"]["id"]
-    assert requests.get(f"{base}/{keys.upload_key(image_id)}", timeout=10).status_code == 403
+
+    def anonymous_read(key: str) -> int:
+        return requests.get(f"{base}/{key}", timeout=HTTP_TIMEOUT).status_code
+
+    assert anonymous_read(keys.upload_key(image_id)) == 403
     for variant in hostile_ready["manifest"]["variants"]:
-        assert requests.get(f"{base}/{variant['key']}", timeout=10).status_code == 200
-    assert requests.get(f"{base}/{keys.manifest_key(image_id)}", timeout=10).status_code == 200
+        assert anonymous_read(variant["key"]) == 200
+    assert anonymous_read(keys.manifest_key(image_id)) == 200
 
 
 def test_the_public_read_policy_grants_only_reads_of_images():
@@ -190,7 +196,7 @@ def test_the_ticket_route_requires_the_configured_api_key(stack, headers, status
         f"{stack.url}api/uploads",
         json={"filename": "a.jpg", "content_type": "image/jpeg", "size": 10, "alt": ""},
         headers=headers,
-        timeout=10,
+        timeout=HTTP_TIMEOUT,
     )
     assert response.status_code == status
     if status == 401:
@@ -239,7 +245,7 @@ def test_bad_ids_and_tricks_get_404_without_touching_s3(no_s3, path):
 @pytest.mark.parametrize("path", BAD_PATHS)
 def test_bad_ids_and_tricks_reach_nothing_over_http(stack, path):
     # http.client sends the path as written (requests would resolve the dot segments).
-    connection = http.client.HTTPConnection(stack.host, stack.app_port, timeout=10)
+    connection = http.client.HTTPConnection(stack.host, stack.app_port, timeout=HTTP_TIMEOUT)
     try:
         connection.request("GET", path)
         response = connection.getresponse()

@@ -17,6 +17,7 @@ import pytest
 
 from chalicelib import render
 from dev.stack import free_port
+from dev.waiting import wait_until
 from tests import browser_pages, browser_support
 from tests.browser_pages import IMAGE_LOADED, LAYOUT_SHIFT, SHOTS, WAIT_MS, variant_url
 from tests.conftest import make_image
@@ -124,10 +125,12 @@ def test_placeholder_and_colour_hold_the_place_until_the_image_arrives(context, 
     # Hold every variant request, so the page can be seen before the image arrives.
     page.route(f"**/images/{manifest['id']}/**", lambda route: held.append(route))
     page.goto(ready_image["ticket"]["page_url"], wait_until="domcontentloaded")
-    for _ in range(200):  # Playwright hands over routes while the page is being waited on
-        if held:
-            break
-        page.wait_for_timeout(50)
+
+    def routed() -> bool:
+        page.wait_for_timeout(50)  # Playwright hands over routes while it is waited on
+        return bool(held)
+
+    wait_until(routed, "the variant request reaching the route", interval=0)
     img = page.locator("#picture img")
     before = img.bounding_box()
     style = page.evaluate(

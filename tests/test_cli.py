@@ -17,11 +17,14 @@ from chalicelib import aws, keys
 from chalicelib.settings import Settings
 from dev.progress import ProgressBar, human_bytes
 from dev.stack import ROOT, Stack, free_port
-from tests.conftest import make_image
+from tests.conftest import HTTP_TIMEOUT, make_image
 
 pytestmark = pytest.mark.integration
 
 PAGE_URL = re.compile(r"http://\S+/images/([A-Za-z0-9_-]{22})")
+#: Seconds one run of the tool may take. It only bounds a hang: `upload` waits up to its
+#: own `--timeout` (120 s) per file, and its message is the one to see when that runs out.
+CLI_TIMEOUT = 600
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +40,16 @@ def cli(stack: Stack, *args: str, **env: str) -> subprocess.CompletedProcess[str
         cwd=ROOT,
         env=environ,
         capture_output=True,
-        timeout=180,
+        timeout=CLI_TIMEOUT,
     )
     # Decoded by hand: text mode would turn the progress bar's `\r` into newlines.
     return subprocess.CompletedProcess(
         done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
     )
+
+
+def api_image(stack: Stack, image_id: str) -> requests.Response:
+    return requests.get(f"{stack.url}api/images/{image_id}", timeout=HTTP_TIMEOUT)
 
 
 def s3_keys(stack: Stack, prefix: str) -> list[str]:
@@ -79,11 +86,11 @@ def test_upload_prints_each_page_url_once_ready(stack, tmp_path):
     assert all(" 100% " in final for final in finals)
     for line in lines:
         page_url = line.split("\t")[2]
-        page = requests.get(page_url, timeout=10)
+        page = requests.get(page_url, timeout=HTTP_TIMEOUT)
         assert page.status_code == 200
         assert "<picture" in page.text
         image_id = PAGE_URL.search(page_url).group(1)  # type: ignore[union-attr]
-        manifest = requests.get(f"{stack.url}api/images/{image_id}", timeout=10).json()
+        manifest = api_image(stack, image_id).json()
         assert manifest["alt"] == "Two test cards"
 
 
@@ -178,8 +185,7 @@ def test_reprocess_all_applies_new_widths(stack, tmp_path):
     failed = [
         image_id
         for image_id in originals
-        if requests.get(f"{stack.url}api/images/{image_id}", timeout=10).json()["status"]
-        == "failed"
+        if api_image(stack, image_id).json()["status"] == "failed"
     ]
     done = cli(stack, "reprocess", "--all", PICSET_WIDTHS="200,400")
     assert done.returncode == (1 if failed else 0), done.stdout + done.stderr
@@ -192,7 +198,7 @@ def test_reprocess_all_applies_new_widths(stack, tmp_path):
     assert sorted(line.split("\t")[1] for line in done.stdout.splitlines()[1:]) == sorted(failed)
     assert done.stderr.rstrip("\n").endswith(f"100% {len(originals)}/{len(originals)}")
     for image_id in image_ids:
-        manifest = requests.get(f"{stack.url}api/images/{image_id}", timeout=10).json()
+        manifest = api_image(stack, image_id).json()
         assert {v["width"] for v in manifest["variants"]} == {200, 400}
         # variants of the old widths are gone, the new ones are there
         assert sorted(k.rsplit("/", 1)[1] for k in s3_keys(stack, f"images/{image_id}/")) == [
@@ -206,7 +212,7 @@ def test_reprocess_one_image(stack, tmp_path):
     done = cli(stack, "reprocess", image_id, PICSET_WIDTHS="300")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("reprocessed 1 image(s)")
-    manifest = requests.get(f"{stack.url}api/images/{image_id}", timeout=10).json()
+    manifest = api_image(stack, image_id).json()
     assert {v["width"] for v in manifest["variants"]} == {300}
 
 
@@ -218,7 +224,7 @@ def test_delete_removes_original_variants_and_manifest(stack, tmp_path):
     assert done.stdout == f"deleted {image_id}: original yes, 9 variant(s), manifest yes\n"
     assert s3_keys(stack, keys.upload_key(image_id)) == []
     assert s3_keys(stack, f"images/{image_id}/") == []
-    assert requests.get(f"{stack.url}api/images/{image_id}", timeout=10).status_code == 404
+    assert api_image(stack, image_id).status_code == 404
 
 
 @pytest.mark.parametrize(

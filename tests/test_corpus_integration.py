@@ -14,7 +14,7 @@ import requests
 from PIL import Image
 
 from dev.stack import Stack, free_port
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, HTTP_TIMEOUT
 from tests.test_integration import upload, wait_done
 
 pytestmark = [pytest.mark.integration, pytest.mark.corpus]
@@ -29,7 +29,7 @@ def stack() -> Iterator[Stack]:
 
 
 def fetch(stack: Stack, key: str) -> requests.Response:
-    response = requests.get(f"{stack.endpoint_url}/{stack.bucket}/{key}", timeout=10)
+    response = requests.get(f"{stack.endpoint_url}/{stack.bucket}/{key}", timeout=HTTP_TIMEOUT)
     assert response.status_code == 200
     return response
 

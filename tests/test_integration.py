@@ -4,7 +4,6 @@ then the status, the page and every variant URL the page names."""
 
 import io
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +11,8 @@ import requests
 from PIL import Image
 
 from dev.stack import Stack, free_port
-from tests.conftest import make_image
+from dev.waiting import DEADLINE, wait_until
+from tests.conftest import HTTP_TIMEOUT, make_image
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ def upload(stack: Stack, data: bytes, filename: str, content_type: str) -> dict:
             "size": len(data),
             "alt": "",
         },
-        timeout=10,
+        timeout=HTTP_TIMEOUT,
     )
     assert response.status_code == 201, response.text
     ticket = response.json()
@@ -40,21 +40,23 @@ def upload(stack: Stack, data: bytes, filename: str, content_type: str) -> dict:
         ticket["url"],
         data=ticket["fields"],
         files={"file": (filename, data, content_type)},
-        timeout=30,
+        timeout=HTTP_TIMEOUT,
     )
     assert posted.status_code in (200, 201, 204), posted.text
     return ticket
 
 
-def wait_done(status_url: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        response = requests.get(status_url, timeout=10)
+def wait_done(status_url: str, timeout: float = DEADLINE) -> dict:
+    """The manifest, once the image is ready or failed (the status answers 202 until then)."""
+
+    def finished() -> dict | None:
+        response = requests.get(status_url, timeout=HTTP_TIMEOUT)
         if response.status_code == 200:
-            return response.json()
+            return dict(response.json())
         assert response.status_code == 202
-        time.sleep(0.2)
-    raise AssertionError("image did not finish in time")
+        return None
+
+    return wait_until(finished, f"{status_url} finishing", timeout=timeout)
 
 
 def test_photo_goes_from_upload_to_picture_page(stack):
@@ -63,7 +65,7 @@ def test_photo_goes_from_upload_to_picture_page(stack):
     assert manifest["status"] == "ready"
     assert manifest["source"]["filename"] == "holiday photo.jpg"
 
-    page = requests.get(ticket["page_url"], timeout=10)
+    page = requests.get(ticket["page_url"], timeout=HTTP_TIMEOUT)
     assert page.status_code == 200
     assert "<picture>" in page.text
     urls = set(re.findall(r"(http://[^\s\"]+) \d+w", page.text))
@@ -74,7 +76,7 @@ def test_photo_goes_from_upload_to_picture_page(stack):
     content_types = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
     for variant in manifest["variants"]:
         url = f"{stack.endpoint_url}/{stack.bucket}/{variant['key']}"
-        response = requests.get(url, timeout=10)
+        response = requests.get(url, timeout=HTTP_TIMEOUT)
         assert response.status_code == 200
         assert response.headers["Content-Type"] == content_types[variant["format"]]
         assert "immutable" in response.headers.get("Cache-Control", "")
@@ -87,5 +89,5 @@ def test_text_file_named_jpg_fails_clearly(stack):
     manifest = wait_done(ticket["status_url"])
     assert manifest["status"] == "failed"
     assert manifest["error"]["code"] == "unsupported_format"
-    page = requests.get(ticket["page_url"], timeout=10)
+    page = requests.get(ticket["page_url"], timeout=HTTP_TIMEOUT)
     assert "not an image picset can read" in page.text

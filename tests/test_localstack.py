@@ -10,9 +10,11 @@ document in `test_access.py` instead.
 
 from __future__ import annotations
 
+import base64
+import json
 import sys
-import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,8 +24,11 @@ from chalicelib import aws, keys, tickets
 from chalicelib.settings import Settings
 from dev.localstack import LocalStackUnavailable
 from dev.stack import Stack, free_port
+from dev.waiting import wait_until
 from tests import browser_support
-from tests.conftest import make_image
+from tests.browser_support import WAIT_MS
+from tests.conftest import HTTP_TIMEOUT, make_image
+from tests.test_integration import wait_done
 
 pytestmark = [pytest.mark.integration, pytest.mark.localstack]
 
@@ -71,7 +76,7 @@ def ticket(stack: Stack, data: bytes, content_type: str = "image/jpeg") -> dict[
     response = requests.post(
         f"{stack.url}api/uploads",
         json={"filename": "a.jpg", "content_type": content_type, "size": len(data), "alt": ""},
-        timeout=10,
+        timeout=HTTP_TIMEOUT,
     )
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -79,7 +84,15 @@ def ticket(stack: Stack, data: bytes, content_type: str = "image/jpeg") -> dict[
 
 def post(issued: dict[str, Any], data: bytes, **field_overrides: str) -> requests.Response:
     fields = {**issued["fields"], **field_overrides}
-    return requests.post(issued["url"], data=fields, files={"file": ("a.jpg", data)}, timeout=30)
+    return requests.post(
+        issued["url"], data=fields, files={"file": ("a.jpg", data)}, timeout=HTTP_TIMEOUT
+    )
+
+
+def policy_expiry(issued: dict[str, Any]) -> datetime:
+    """When the ticket's POST policy says it expires."""
+    policy = json.loads(base64.b64decode(issued["fields"]["policy"]))
+    return datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def stored(s3: Any, stack: Stack, prefix: str = keys.UPLOAD_PREFIX) -> set[str]:
@@ -133,7 +146,7 @@ def test_the_bucket_refuses_what_the_ticket_does_not_allow(
     assert response.status_code == status, response.text
     assert says in response.text
     assert keys.upload_key(issued["id"]) not in stored(s3, stack)
-    assert requests.get(issued["status_url"], timeout=10).status_code == 404
+    assert requests.get(issued["status_url"], timeout=HTTP_TIMEOUT).status_code == 404
     assert not stored(s3, stack, keys.IMAGES_PREFIX) & {overrides.get("key", "")}
 
 
@@ -143,7 +156,9 @@ def test_the_bucket_refuses_an_expired_ticket(stack, s3):
     data = small_jpeg()
     request = tickets.TicketRequest("late.jpg", "image/jpeg", len(data), "")
     issued = tickets.issue_ticket(s3, settings, request, image_id)
-    time.sleep(2.5)
+    # Past the policy's own expiry (whole seconds), by a second, as the bucket's clock sees it.
+    expires = policy_expiry(issued) + timedelta(seconds=1)
+    wait_until(lambda: datetime.now(UTC) > expires, "the ticket expiring")
     response = post(issued, data)
     assert response.status_code == 403, response.text
     assert "expired" in response.text
@@ -154,7 +169,7 @@ def test_the_api_refuses_a_disallowed_type_before_the_bucket_is_involved(stack):
     response = requests.post(
         f"{stack.url}api/uploads",
         json={"filename": "a.svg", "content_type": "image/svg+xml", "size": 10},
-        timeout=10,
+        timeout=HTTP_TIMEOUT,
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "unsupported_type"
@@ -164,19 +179,15 @@ def test_a_good_upload_goes_all_the_way_to_ready(stack, s3):
     data = small_jpeg()
     issued = ticket(stack, data)
     assert post(issued, data).status_code in (200, 204)
-    deadline = time.monotonic() + 60
-    while (status := requests.get(issued["status_url"], timeout=10)).status_code == 202:
-        assert time.monotonic() < deadline, "the image never became ready on LocalStack"
-        time.sleep(0.25)
-    manifest = status.json()
+    manifest = wait_done(issued["status_url"])
     assert manifest["status"] == "ready", manifest
     assert {v["width"] for v in manifest["variants"]} == {320}
-    page = requests.get(issued["page_url"], timeout=10)
+    page = requests.get(issued["page_url"], timeout=HTTP_TIMEOUT)
     assert page.status_code == 200
     assert "<picture" in page.text
     for variant in manifest["variants"]:
         url = f"{stack.endpoint_url}/{stack.bucket}/{variant['key']}"
-        response = requests.get(url, timeout=10)
+        response = requests.get(url, timeout=HTTP_TIMEOUT)
         assert response.status_code == 200
         assert response.headers["Content-Type"] == variant["content_type"]
 
@@ -203,6 +214,7 @@ async ([url, fields]) => {
 @pytest.mark.browser
 def test_cors_lets_the_app_upload_and_refuses_another_origin(stack, s3, browser):
     page = browser.new_page()
+    page.set_default_timeout(WAIT_MS)
     try:
         # A page from an origin the bucket's CORS rules do not list (served by the
         # browser's own routing, so nothing but loopback is contacted).

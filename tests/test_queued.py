@@ -21,6 +21,7 @@ from chalicelib.storage import S3Storage
 from dev.bootstrap import bootstrap, template_max_receives
 from dev.memory import MemoryStorage
 from dev.stack import ROOT, Stack, free_port
+from dev.waiting import wait_until
 from dev.worker import lambda_event
 from tests.conftest import make_image
 
@@ -193,13 +194,15 @@ def test_queued_handler_processes_the_notification_s3_really_sends(moto_server):
         Metadata={"filename": "queued.jpg"},
     )
     received: list[dict[str, Any]] = []
-    for _ in range(10):
+
+    def notified() -> bool:
         response = sqs.receive_message(
-            QueueUrl=queues.url, WaitTimeSeconds=1, AttributeNames=["All"]
+            QueueUrl=queues.url, WaitTimeSeconds=5, AttributeNames=["All"]
         )
-        received += [m for m in response.get("Messages", []) if "s3:TestEvent" not in m["Body"]]
-        if received:
-            break
+        received.extend(m for m in response.get("Messages", []) if "s3:TestEvent" not in m["Body"])
+        return bool(received)
+
+    wait_until(notified, "the bucket's notification reaching the queue")
     assert len(received) == 1
     # the handler learns the queue's maxReceiveCount from the queue itself
     assert queued.max_receives(sqs, queues.arn) == template_max_receives()
@@ -211,7 +214,7 @@ def test_queued_handler_processes_the_notification_s3_really_sends(moto_server):
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr
     manifest = load_manifest(S3Storage(s3, settings.bucket), image_id)
