@@ -9,7 +9,6 @@ not pay for it.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import os
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Chalice, Response
 from chalice.app import S3Event, SQSEvent
 
-from chalicelib import assets, aws, failures, images, keys, pages, queued, tickets
+from chalicelib import assets, aws, failures, identity, images, keys, pages, queued, tickets
 from chalicelib.errors import RequestError, Unauthorized
 from chalicelib.settings import Settings
 from chalicelib.storage import S3Storage, Storage
@@ -48,6 +47,34 @@ def get_sqs() -> Any:
     if "sqs" not in _clients:
         _clients["sqs"] = aws.client("sqs", SETTINGS)
     return _clients["sqs"]
+
+
+def get_cognito() -> Any:
+    if "cognito-idp" not in _clients:
+        _clients["cognito-idp"] = aws.client("cognito-idp", SETTINGS)
+    return _clients["cognito-idp"]
+
+
+def get_verifier() -> identity.Verifier:
+    """The pool's token checker, kept for the container's life (it caches the JWKS)."""
+    if "verifier" not in _clients:
+        pool, client = SETTINGS.user_pool_id, SETTINGS.user_pool_client_id
+        if not pool or not client:
+            raise Unauthorized()  # no pool configured: nobody can be verified
+        _clients["verifier"] = identity.Verifier(
+            identity.issuer_of(SETTINGS.region, pool),
+            client,
+            identity.jwks_url(SETTINGS.region, pool, SETTINGS.endpoint_for("cognito-idp")),
+        )
+    verifier: identity.Verifier = _clients["verifier"]
+    return verifier
+
+
+def current_caller() -> identity.Caller:
+    """The verified caller of this request; `Unauthorized` (401) otherwise."""
+    request = app.current_request
+    assert request is not None
+    return get_verifier().verify(identity.bearer_token(request.headers))
 
 
 def get_storage() -> Storage:
@@ -127,20 +154,35 @@ def asset(name: str) -> Response:
     )
 
 
+def _json_body() -> Any:
+    request = app.current_request
+    assert request is not None
+    try:
+        return json.loads(request.raw_body or b"")
+    except ValueError:
+        raise RequestError("bad_json", "The request body is not valid JSON.") from None
+
+
+@app.route("/api/session", methods=["POST"], content_types=["application/json"])
+def create_session() -> Response:
+    """Sign in: a username and password for an access token (Cognito's)."""
+    try:
+        username, password = identity.parse_credentials(_json_body())
+        if not SETTINGS.user_pool_client_id:
+            raise identity.SignInUnavailable()
+        session = identity.sign_in(get_cognito(), SETTINGS.user_pool_client_id, username, password)
+    except RequestError as error:
+        return _error_response(error)
+    return _json(session)
+
+
 @app.route("/api/uploads", methods=["POST"], content_types=["application/json"])
 def create_upload() -> Response:
     request = app.current_request
     assert request is not None
     try:
-        if SETTINGS.api_key and not hmac.compare_digest(
-            request.headers.get("x-api-key", "").encode(), SETTINGS.api_key.encode()
-        ):
-            raise Unauthorized()
-        try:
-            body = json.loads(request.raw_body or b"")
-        except ValueError:
-            raise RequestError("bad_json", "The request body is not valid JSON.") from None
-        ticket_request = tickets.parse_request(body, SETTINGS)
+        current_caller()  # only signed-in people upload
+        ticket_request = tickets.parse_request(_json_body(), SETTINGS)
     except RequestError as error:
         return _error_response(error)
     image_id = keys.new_image_id()

@@ -26,6 +26,6 @@ def client(service: str, settings: Settings, session: Any = None) -> Any:
     return (session or boto3).client(
         service,
         region_name=settings.region,
-        endpoint_url=settings.endpoint_url,
+        endpoint_url=settings.endpoint_for(service),
         config=config,
     )

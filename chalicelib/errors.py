@@ -124,4 +124,8 @@ class Unauthorized(RequestError):
     status = 401
 
     def __init__(self) -> None:
-        super().__init__("unauthorized", "A valid API key is required (x-api-key header).")
+        super().__init__(
+            "unauthorized",
+            "Sign in first: this needs a valid, unexpired token in an "
+            "`Authorization: Bearer <token>` header (POST /api/session gives one).",
+        )

@@ -122,11 +122,27 @@ class Settings:
         _strs,
         "Origins allowed to upload into the bucket (CORS), comma separated.",
     )
-    api_key: str | None = _setting(
-        "PICSET_API_KEY",
+    user_pool_id: str | None = _setting(
+        "PICSET_USER_POOL_ID",
         None,
         _optional,
-        "When set, `POST /api/uploads` requires it in the `x-api-key` header.",
+        "Cognito user pool whose access tokens may upload and change images; empty means "
+        "nobody can sign in (every protected route answers 401).",
+    )
+    user_pool_client_id: str | None = _setting(
+        "PICSET_USER_POOL_CLIENT_ID",
+        None,
+        _optional,
+        "The pool's app client: `POST /api/session` signs in through it, and only its "
+        "access tokens are accepted.",
+    )
+    identity_endpoint_url: str | None = _setting(
+        "PICSET_IDENTITY_ENDPOINT_URL",
+        None,
+        _optional,
+        "Cognito endpoint of an emulator, when it is not `PICSET_ENDPOINT_URL` (LocalStack's "
+        "free edition has no Cognito, so `--localstack` runs moto's beside it); empty means "
+        "`PICSET_ENDPOINT_URL`.",
     )
     trigger: str = _setting(
         "PICSET_TRIGGER",
@@ -218,6 +234,12 @@ class Settings:
         if self.endpoint_url:
             return f"{self.endpoint_url.rstrip('/')}/{self.bucket}"
         return f"https://{self.bucket}.s3.{self.region}.amazonaws.com"
+
+    def endpoint_for(self, service: str) -> str | None:
+        """The emulator endpoint for one AWS service (None: AWS itself)."""
+        if service == "cognito-idp" and self.identity_endpoint_url:
+            return self.identity_endpoint_url
+        return self.endpoint_url
 
     @property
     def sorted_widths(self) -> tuple[int, ...]:

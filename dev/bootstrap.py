@@ -9,6 +9,7 @@ The upload queue's `maxReceiveCount` is read from the queued stage's template
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,3 +173,51 @@ def bootstrap(
         },
     )
     return Queues(url, arn, dead)
+
+
+@dataclass(frozen=True)
+class Identity:
+    pool_id: str
+    client_id: str
+
+
+#: The local pool's password rules: Cognito's defaults, which moto enforces too.
+PASSWORD_POLICY = {
+    "MinimumLength": 8,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": True,
+}
+
+
+def identity(cognito: Any, pool_name: str) -> Identity:
+    """The user pool and its app client (no secret; USER_PASSWORD_AUTH, as the deployed
+    client), created once and found again by name."""
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    found = next((p["Id"] for p in pools if p["Name"] == pool_name), None)
+    if found is None:
+        found = cognito.create_user_pool(
+            PoolName=pool_name,
+            Policies={"PasswordPolicy": PASSWORD_POLICY},
+            AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        )["UserPool"]["Id"]
+    clients = cognito.list_user_pool_clients(UserPoolId=found, MaxResults=60)["UserPoolClients"]
+    client = next((c["ClientId"] for c in clients if c["ClientName"] == pool_name), None)
+    if client is None:
+        client = cognito.create_user_pool_client(
+            UserPoolId=found,
+            ClientName=pool_name,
+            GenerateSecret=False,
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+    return Identity(found, client)
+
+
+def ensure_user(cognito: Any, pool_id: str, username: str, password: str) -> None:
+    """A confirmed user with this password (set again if the user exists)."""
+    with contextlib.suppress(cognito.exceptions.UsernameExistsException):
+        cognito.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(
+        UserPoolId=pool_id, Username=username, Password=password, Permanent=True
+    )

@@ -70,7 +70,8 @@ class Target:
 
     settings: Settings
     api: str
-    api_key: str | None
+    user: str | None
+    password: str | None
     session: Any
     out: TextIO
     err: TextIO
@@ -80,6 +81,27 @@ class Target:
 
     def page_url(self, image_id: str) -> str:
         return f"{self.api}images/{image_id}"
+
+    def sign_in(self) -> dict[str, str]:
+        """Sign in through the API, as a person does; the `Authorization` header."""
+        if not self.user or not self.password:
+            raise CliError(
+                "upload needs a picset user: --user NAME and --password SECRET "
+                "(or PICSET_USER and PICSET_PASSWORD)"
+            )
+        try:
+            response = requests.post(
+                f"{self.api}api/session",
+                json={"username": self.user, "password": self.password},
+                timeout=30,
+            )
+        except requests.ConnectionError as exc:
+            raise CliError(
+                f"cannot reach the API at {self.api} ({exc.__class__.__name__})"
+            ) from exc
+        if response.status_code != 200:
+            raise CliError(f"signing in as {self.user} failed: {_api_message(response)}")
+        return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 # --- upload -----------------------------------------------------------------------------
@@ -108,23 +130,28 @@ def content_type_of(path: Path) -> str:
     return guessed or "application/octet-stream"
 
 
-def request_ticket(target: Target, path: Path, size: int, alt: str) -> dict[str, Any]:
+def _api_message(response: requests.Response) -> str:
+    try:
+        return str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return response.text[:200]
+
+
+def request_ticket(
+    target: Target, path: Path, size: int, alt: str, headers: dict[str, str]
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "filename": path.name,
         "content_type": content_type_of(path),
         "size": size,
         "alt": alt,
     }
-    headers = {"x-api-key": target.api_key} if target.api_key else {}
     try:
         response = requests.post(f"{target.api}api/uploads", json=body, headers=headers, timeout=30)
     except requests.ConnectionError as exc:
         raise CliError(f"cannot reach the API at {target.api} ({exc.__class__.__name__})") from exc
     if response.status_code != 201:
-        try:
-            message = response.json()["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = response.text[:200]
+        message = _api_message(response)
         raise CliError(
             f"{path.name}: the API refused the upload ({response.status_code}): {message}"
         )
@@ -175,6 +202,7 @@ def alt_of(args: argparse.Namespace) -> str:
 
 def cmd_upload(target: Target, args: argparse.Namespace) -> int:
     alt = alt_of(args)
+    headers = target.sign_in()
     failures = 0
     for name in args.files:
         path = Path(name)
@@ -183,7 +211,7 @@ def cmd_upload(target: Target, args: argparse.Namespace) -> int:
             failures += 1
             continue
         data = path.read_bytes()
-        ticket = request_ticket(target, path, len(data), alt)
+        ticket = request_ticket(target, path, len(data), alt, headers)
         post_file(target, ticket, path, data)
         manifest = wait_until_done(ticket, args.timeout)
         if manifest["status"] == "ready":
@@ -337,7 +365,8 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--region", help="default PICSET_REGION")
     root.add_argument("--bucket", help="default PICSET_BUCKET")
     root.add_argument("--api", help=f"API base URL; default PICSET_API_URL or {DEFAULT_API}")
-    root.add_argument("--api-key", help="x-api-key for uploads; default PICSET_API_KEY")
+    root.add_argument("--user", help="picset user for uploads; default PICSET_USER")
+    root.add_argument("--password", help="that user's password; default PICSET_PASSWORD")
     commands = root.add_subparsers(dest="command", required=True)
 
     upload = commands.add_parser("upload", help="upload files and wait until they are ready")
@@ -400,7 +429,8 @@ def build_target(
     return Target(
         settings=settings,
         api=api.rstrip("/") + "/",
-        api_key=args.api_key or env.get("PICSET_API_KEY") or None,
+        user=args.user or env.get("PICSET_USER") or None,
+        password=args.password or env.get("PICSET_PASSWORD") or None,
         session=session,
         out=out,
         err=err,

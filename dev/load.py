@@ -109,6 +109,7 @@ class Load:
                     "size": len(data),
                     "alt": f"Load test photo {index}",
                 },
+                headers=self.stack.auth(),
                 timeout=30,
             )
             if response.status_code != 201:

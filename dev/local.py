@@ -2,13 +2,17 @@
 
 Starts moto's S3/SQS server on loopback (or LocalStack with `--localstack`, installed
 into `.venv-localstack` on first use; or a running emulator with `--emulator-url`),
-bootstraps the bucket and queue, starts the worker and `chalice local`, prints the URL
-to open, and stops everything on Ctrl-C.
+bootstraps the bucket and queues, the user pool and one local user, starts the worker
+and `chalice local`, prints the URL to open and the line `sign in: <username> /
+<password>` (`PICSET_DEV_USER`, `PICSET_DEV_PASSWORD` choose them; the password is fresh
+on every start otherwise), and stops everything on Ctrl-C. LocalStack's free edition has
+no Cognito, so with `--localstack` a moto server for Cognito alone runs beside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -45,11 +49,15 @@ def main() -> None:
         worker_concurrency=args.concurrency,
         visibility_timeout=args.visibility_timeout,
     )
+    stack.user = os.environ.get("PICSET_DEV_USER") or stack.user
+    stack.password = os.environ.get("PICSET_DEV_PASSWORD") or stack.password
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(f"picset: starting (emulator at {stack.endpoint_url}) ...", flush=True)
     stack.start()
-    print(f"\n  picset is running: open {stack.url}\n  (Ctrl-C stops it)\n", flush=True)
+    print(f"\n  picset is running: open {stack.url}", flush=True)
+    print(f"  sign in: {stack.user} / {stack.password}", flush=True)
+    print("  (Ctrl-C stops it)\n", flush=True)
     try:
         while not done.wait(0.5):
             for name, process in list(stack.processes.items()):

@@ -10,6 +10,7 @@ starts none of its own.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -73,13 +74,27 @@ class Stack:
     #: seconds the processing bound adds beyond every delivery's visibility timeout
     bound_margin: int = 60
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: the local user the run command prints; a fresh password each start unless given
+    user: str = "picset"
+    password: str = field(default_factory=lambda: dev_password())
+    #: where Cognito is emulated: the emulator itself, or (LocalStack's free edition has
+    #: none) a moto server of its own on this port
+    identity_port: int | None = None
     quiet: bool = False
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _state: tempfile.TemporaryDirectory[str] | None = None
+    _identity: dict[str, str] = field(default_factory=dict)
+    _tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def endpoint_url(self) -> str:
         return self.emulator_url or f"http://{self.host}:{self.s3_port}"
+
+    @property
+    def identity_url(self) -> str:
+        if self.identity_port is not None:
+            return f"http://{self.host}:{self.identity_port}"
+        return self.endpoint_url
 
     @property
     def processing_bound(self) -> int:
@@ -107,9 +122,11 @@ class Stack:
             # The local worker serves the queued trigger, as in the queued stage.
             PICSET_TRIGGER="sqs",
             PICSET_PROCESSING_TIMEOUT_SECONDS=str(self.processing_bound),
+            PICSET_IDENTITY_ENDPOINT_URL=self.identity_url,
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
+        env.update(self._identity)
         env.update(self.extra_env)
         return env
 
@@ -123,6 +140,8 @@ class Stack:
         try:
             if self.emulator_url is None:
                 self.start_emulator()
+            if self.emulator == "localstack":
+                self.start_identity_emulator()
             self.bootstrap()
             self.start_worker()
             api = self._spawn(
@@ -161,13 +180,23 @@ class Stack:
         else:
             raise ValueError(f"unknown emulator {self.emulator!r}: use moto or localstack")
 
+    def start_identity_emulator(self) -> None:
+        """moto's server for Cognito alone, beside an emulator that has none."""
+        if self.identity_port is None:
+            self.identity_port = free_port()
+        moto = self._spawn(
+            "identity",
+            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.identity_port)],
+        )
+        wait_for_http(f"{self.identity_url}/moto-api/", process=moto)
+
     def bootstrap(self) -> None:
         saved = dict(os.environ)
         os.environ.update(self.env)
         try:
             from chalicelib import aws
             from chalicelib.settings import Settings
-            from dev.bootstrap import bootstrap
+            from dev.bootstrap import bootstrap, ensure_user, identity
 
             settings = Settings.from_env(os.environ)
             bootstrap(
@@ -176,9 +205,47 @@ class Stack:
                 settings,
                 visibility_timeout=self.visibility_timeout,
             )
+            cognito = aws.client("cognito-idp", settings)
+            found = identity(cognito, f"{self.bucket}-users")
+            ensure_user(cognito, found.pool_id, self.user, self.password)
+            self._identity = {
+                "PICSET_USER_POOL_ID": found.pool_id,
+                "PICSET_USER_POOL_CLIENT_ID": found.client_id,
+            }
         finally:
             os.environ.clear()
             os.environ.update(saved)
+
+    def add_user(self, username: str, password: str | None = None) -> str:
+        """Another user of the local pool; its password."""
+        from chalicelib import aws
+        from chalicelib.settings import Settings
+        from dev.bootstrap import ensure_user
+
+        password = password or dev_password()
+        settings = Settings.from_env(self.env)
+        cognito = aws.client("cognito-idp", settings)
+        ensure_user(cognito, self._identity["PICSET_USER_POOL_ID"], username, password)
+        return password
+
+    def sign_in(self, username: str | None = None, password: str | None = None) -> str:
+        """An access token from the app's own `POST /api/session` (kept per user)."""
+        import requests
+
+        username = username or self.user
+        if username not in self._tokens:
+            answer = requests.post(
+                f"{self.url}api/session",
+                json={"username": username, "password": password or self.password},
+                timeout=60,
+            )
+            answer.raise_for_status()
+            self._tokens[username] = answer.json()["token"]
+        return self._tokens[username]
+
+    def auth(self, username: str | None = None, password: str | None = None) -> dict[str, str]:
+        """The `Authorization` header of a signed-in user."""
+        return {"Authorization": f"Bearer {self.sign_in(username, password)}"}
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         return self._spawn(
@@ -192,7 +259,7 @@ class Stack:
             _end(process, kill)
 
     def stop(self) -> None:
-        for name in ("api", "worker", "moto", "localstack"):
+        for name in ("api", "worker", "moto", "localstack", "identity"):
             process = self.processes.pop(name, None)
             if process is not None:
                 _end(process, kill=False)
@@ -205,6 +272,11 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def dev_password() -> str:
+    """A fresh password that meets Cognito's default rules (upper, lower, digit, symbol)."""
+    return f"Pic-{secrets.token_urlsafe(9)}-7a"
 
 
 def _end(process: subprocess.Popen[bytes], kill: bool) -> None:

@@ -20,7 +20,13 @@ os.environ.update(
     PICSET_BUCKET="picset-test",
     PICSET_REGION="us-east-1",
 )
-for _name in ("PICSET_ENDPOINT_URL", "PICSET_PUBLIC_BASE_URL", "PICSET_API_KEY"):
+for _name in (
+    "PICSET_ENDPOINT_URL",
+    "PICSET_PUBLIC_BASE_URL",
+    "PICSET_USER_POOL_ID",
+    "PICSET_USER_POOL_CLIENT_ID",
+    "PICSET_IDENTITY_ENDPOINT_URL",
+):
     os.environ.pop(_name, None)
 
 ROOT = Path(__file__).resolve().parent.parent

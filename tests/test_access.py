@@ -40,7 +40,6 @@ from tests.test_integration import wait_done
 
 browser = browser_support.browser  # the shared headless chromium fixture
 
-API_KEY = "k-" + "9" * 30
 #: No slash in it: the ticket keeps only a name's last path component.
 HOSTILE_NAME = '"><img src=x onerror="window.__pwned=1"><svg onload=window.__pwned=2>.jpg'
 HOSTILE_ALT = "</textarea><script>window.__pwned=3</script><b>bold</b>"
@@ -49,8 +48,7 @@ RAW_MARKERS = ("<img src=x", "<svg onload", "<script>window.__pwned", "<b>bold</
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    env = {"PICSET_API_KEY": API_KEY}
-    with Stack(app_port=free_port(), s3_port=free_port(), quiet=True, extra_env=env) as running:
+    with Stack(app_port=free_port(), s3_port=free_port(), quiet=True) as running:
         yield running
 
 
@@ -62,7 +60,7 @@ def upload(stack: Stack, data: bytes, filename: str, alt: str = "") -> dict[str,
         "alt": alt,
     }
     response = requests.post(
-        f"{stack.url}api/uploads", json=body, headers={"x-api-key": API_KEY}, timeout=HTTP_TIMEOUT
+        f"{stack.url}api/uploads", json=body, headers=stack.auth(), timeout=HTTP_TIMEOUT
     )
     assert response.status_code == 201, response.text
     ticket = dict(response.json())
@@ -183,15 +181,25 @@ def test_the_public_read_policy_grants_only_reads_of_images():
 
 @pytest.mark.integration
 @pytest.mark.parametrize(
-    ("headers", "status"),
+    ("kind", "status"),
     [
-        pytest.param({}, 401, id="missing"),
-        pytest.param({"x-api-key": "wrong"}, 401, id="wrong"),
-        pytest.param({"x-api-key": API_KEY.upper()}, 401, id="wrong-case"),
-        pytest.param({"x-api-key": API_KEY}, 201, id="right"),
+        pytest.param("none", 401, id="missing"),
+        pytest.param("garbage", 401, id="malformed"),
+        pytest.param("basic", 401, id="not-bearer"),
+        pytest.param("tampered", 401, id="tampered-signature"),
+        pytest.param("right", 201, id="signed-in"),
     ],
 )
-def test_the_ticket_route_requires_the_configured_api_key(stack, headers, status):
+def test_the_ticket_route_requires_a_signed_in_caller(stack, kind, status):
+    token = stack.sign_in()
+    head, body, signature = token.split(".")
+    headers = {
+        "none": {},
+        "garbage": {"Authorization": "Bearer not-a-token"},
+        "basic": {"Authorization": f"Basic {token}"},
+        "tampered": {"Authorization": f"Bearer {head}.{body}.{signature[::-1]}"},
+        "right": {"Authorization": f"Bearer {token}"},
+    }[kind]
     response = requests.post(
         f"{stack.url}api/uploads",
         json={"filename": "a.jpg", "content_type": "image/jpeg", "size": 10, "alt": ""},
@@ -310,3 +318,53 @@ def test_no_variant_of_a_real_phone_photo_carries_its_metadata():
         found = storage.get(variant.key)
         assert found is not None
         assert_no_metadata(found[1])
+
+
+@pytest.mark.integration
+def test_sign_in_answers_a_token_or_401(stack):
+    good = requests.post(
+        f"{stack.url}api/session",
+        json={"username": stack.user, "password": stack.password},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert good.status_code == 200
+    assert set(good.json()) >= {"token", "expires_in"} and good.json()["expires_in"] > 0
+    for body in (
+        {"username": stack.user, "password": "Wrong-pass-1"},
+        {"username": "nobody-here", "password": stack.password},
+    ):
+        refused = requests.post(f"{stack.url}api/session", json=body, timeout=HTTP_TIMEOUT)
+        assert refused.status_code == 401
+        assert refused.json()["error"] == {
+            "code": "unauthorized",
+            "message": "Wrong user name or password.",
+        }
+    bad = requests.post(f"{stack.url}api/session", json={"username": 1}, timeout=HTTP_TIMEOUT)
+    assert bad.status_code == 400
+
+
+@pytest.mark.integration
+def test_a_token_of_another_pool_on_the_same_emulator_is_refused(stack):
+    """Signed by the same emulator (moto signs every pool with one key), but issued by
+    another pool: only the issuer tells them apart, and it is checked."""
+    from chalicelib import aws
+    from chalicelib.settings import Settings
+    from dev.bootstrap import ensure_user, identity
+
+    cognito = aws.client("cognito-idp", Settings.from_env(stack.env))
+    other = identity(cognito, "some-other-app")
+    ensure_user(cognito, other.pool_id, "mallory", "Other-pass-1")
+    answer = cognito.initiate_auth(
+        ClientId=other.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "mallory", "PASSWORD": "Other-pass-1"},
+    )
+    token = answer["AuthenticationResult"]["AccessToken"]
+    response = requests.post(
+        f"{stack.url}api/uploads",
+        json={"filename": "a.jpg", "content_type": "image/jpeg", "size": 10, "alt": ""},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"

@@ -9,7 +9,8 @@ from chalice.test import Client
 from moto import mock_aws
 
 import app as picset_app
-from chalicelib import keys, tickets
+from chalicelib import identity, keys, tickets
+from chalicelib.errors import Unauthorized
 from tests.conftest import make_image
 
 BUCKET = "picset-test"
@@ -26,7 +27,10 @@ def s3() -> Iterator[object]:
 
 
 @pytest.fixture
-def client(s3) -> Iterator[Client]:
+def client(s3, monkeypatch) -> Iterator[Client]:
+    """The app with a signed-in caller: tokens themselves are checked in
+    tests/test_identity.py and over HTTP in tests/test_access.py."""
+    monkeypatch.setattr(picset_app, "current_caller", lambda: identity.Caller("sub-1", "ann"))
     with Client(picset_app.app) as test_client:
         yield test_client
 
@@ -101,14 +105,25 @@ def test_the_longest_alt_that_fits_gets_a_ticket_s3_will_take(client):
     assert "at most 198 of them fit" in error["message"]
 
 
-def test_api_key_is_required_when_configured(client, monkeypatch):
-    monkeypatch.setattr(
-        picset_app, "SETTINGS", picset_app.SETTINGS.__class__(bucket=BUCKET, api_key="sekrit")
-    )
+def test_uploads_need_a_signed_in_caller(client, monkeypatch):
+    def nobody() -> identity.Caller:
+        raise Unauthorized()
+
+    monkeypatch.setattr(picset_app, "current_caller", nobody)
     good = {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10, "alt": ""}
-    assert post_json(client, good).status_code == 401
-    assert post_json(client, good, {"x-api-key": "wrong"}).status_code == 401
-    assert post_json(client, good, {"x-api-key": "sekrit"}).status_code == 201
+    response = post_json(client, good)
+    assert response.status_code == 401
+    assert json.loads(response.body)["error"]["code"] == "unauthorized"
+
+
+def test_session_without_a_pool_is_unavailable(client):
+    response = client.http.post(
+        "/api/session",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"username": "ann", "password": "x"}),
+    )
+    assert response.status_code == 503
+    assert json.loads(response.body)["error"]["code"] == "sign_in_unavailable"
 
 
 def test_unknown_and_malformed_ids_are_404(client):

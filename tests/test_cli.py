@@ -34,7 +34,13 @@ def stack() -> Iterator[Stack]:
 
 
 def cli(stack: Stack, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = dict(stack.env, PICSET_API_URL=stack.url, **env)
+    environ = {
+        **stack.env,
+        "PICSET_API_URL": stack.url,
+        "PICSET_USER": stack.user,
+        "PICSET_PASSWORD": stack.password,
+        **env,
+    }
     done = subprocess.run(
         [sys.executable, "-m", "dev.cli", *args],
         cwd=ROOT,
@@ -264,3 +270,12 @@ def test_create_bucket_prepares_a_bucket_for_the_direct_trigger(stack):
     assert statement["Resource"] == f"arn:aws:s3:::{bucket}/images/*"
     # idempotent: a second run (e.g. with the deployed API's origin) updates in place
     assert cli(stack, "--bucket", bucket, "create-bucket").returncode == 0
+
+
+def test_upload_with_a_wrong_password_says_so(stack, tmp_path):
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(make_image(100, 80))
+    done = cli(stack, "upload", str(photo), "--alt", "A", PICSET_PASSWORD="Wrong-pass-1")
+    assert done.returncode == 1
+    assert f"signing in as {stack.user} failed: Wrong user name or password." in done.stderr
+    assert "Traceback" not in done.stderr

@@ -73,6 +73,7 @@ def test_a_worker_killed_mid_image_loses_nothing(stack):
     data = noisy_jpeg(5000, 3750)
     ticket = requests.post(
         f"{stack.url}api/uploads",
+        headers=stack.auth(),
         json={"filename": "big.jpg", "content_type": "image/jpeg", "size": len(data), "alt": ""},
         timeout=HTTP_TIMEOUT,
     ).json()
@@ -104,6 +105,7 @@ def test_a_worker_killed_mid_image_loses_nothing(stack):
 def upload(stack: Stack, data: bytes) -> dict[str, str]:
     ticket: dict[str, str] = requests.post(
         f"{stack.url}api/uploads",
+        headers=stack.auth(),
         json={"filename": "big.jpg", "content_type": "image/jpeg", "size": len(data), "alt": ""},
         timeout=HTTP_TIMEOUT,
     ).json()

@@ -32,6 +32,7 @@ def upload(stack: Stack, data: bytes, filename: str, content_type: str) -> dict:
             "size": len(data),
             "alt": "",
         },
+        headers=stack.auth(),
         timeout=HTTP_TIMEOUT,
     )
     assert response.status_code == 201, response.text

@@ -75,6 +75,7 @@ def settings_of(stack: Stack, **overrides: Any) -> Settings:
 def ticket(stack: Stack, data: bytes, content_type: str = "image/jpeg") -> dict[str, Any]:
     response = requests.post(
         f"{stack.url}api/uploads",
+        headers=stack.auth(),
         json={"filename": "a.jpg", "content_type": content_type, "size": len(data), "alt": ""},
         timeout=HTTP_TIMEOUT,
     )
@@ -168,6 +169,7 @@ def test_the_bucket_refuses_an_expired_ticket(stack, s3):
 def test_the_api_refuses_a_disallowed_type_before_the_bucket_is_involved(stack):
     response = requests.post(
         f"{stack.url}api/uploads",
+        headers=stack.auth(),
         json={"filename": "a.svg", "content_type": "image/svg+xml", "size": 10},
         timeout=HTTP_TIMEOUT,
     )

@@ -11,11 +11,11 @@ def test_defaults_are_valid():
 
 def test_reads_lists_and_numbers():
     settings = Settings.from_env(
-        {"PICSET_WIDTHS": "640, 320", "PICSET_MAX_PIXELS": "1000", "PICSET_API_KEY": "k"}
+        {"PICSET_WIDTHS": "640, 320", "PICSET_MAX_PIXELS": "1000", "PICSET_USER_POOL_ID": "k"}
     )
     assert settings.sorted_widths == (320, 640)
     assert settings.max_pixels == 1000
-    assert settings.api_key == "k"
+    assert settings.user_pool_id == "k"
 
 
 @pytest.mark.parametrize(

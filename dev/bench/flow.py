@@ -33,6 +33,7 @@ def upload_and_wait(
             "size": len(data),
             "alt": "Benchmark photo",
         },
+        headers=stack.auth(),
         timeout=30,
     )
     ticket.raise_for_status()
