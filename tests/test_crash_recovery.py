@@ -94,7 +94,7 @@ def test_a_worker_killed_mid_image_loses_nothing(stack):
     assert status.status_code == 200
     manifest = status.json()
     assert manifest["status"] == "ready"
-    assert manifest["source"]["filename"] == "big.jpg"
+    assert "filename" not in manifest["source"]
     assert time.monotonic() - killed_at >= VISIBILITY - 1  # it waited for the timeout
     for variant in manifest["variants"]:
         url = f"{stack.endpoint_url}/{stack.bucket}/{variant['key']}"

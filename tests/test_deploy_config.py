@@ -100,14 +100,33 @@ def test_policies_name_only_the_stage_bucket_queue_and_log_groups(stage):
 
 @pytest.mark.parametrize("stage", DEPLOYABLE)
 def test_resize_function_never_writes_where_its_trigger_listens(stage):
-    """Writes under `uploads/` would re-trigger the function: the recursive-Lambda trap."""
+    """Writes under `uploads/` would re-trigger the function: the recursive-Lambda trap.
+    It writes variants and manifests under `images/`, and the private state (only puts,
+    never deletes) under `private/`."""
     bucket = settings_of(stage).bucket
     writes = {
         resource
         for action, resource in grants(stage_policies(stage)["resize_upload"])
         if action in ("s3:PutObject", "s3:DeleteObject")
     }
-    assert writes == {f"arn:aws:s3:::{bucket}/images/*"}
+    assert writes == {f"arn:aws:s3:::{bucket}/images/*", f"arn:aws:s3:::{bucket}/private/*.json"}
+    deletes = {
+        r for a, r in grants(stage_policies(stage)["resize_upload"]) if a == "s3:DeleteObject"
+    }
+    assert deletes == {f"arn:aws:s3:::{bucket}/images/*"}
+
+
+@pytest.mark.parametrize("stage", DEPLOYABLE)
+def test_no_policy_makes_the_private_state_public(stage):
+    """The bucket's public-read policy covers `images/*` only, and the private state sits
+    outside it; its functions reach it through their roles alone."""
+    from chalicelib import keys
+    from dev.bootstrap import public_read_policy
+
+    bucket = settings_of(stage).bucket
+    (statement,) = public_read_policy(bucket)["Statement"]
+    assert statement["Resource"] == f"arn:aws:s3:::{bucket}/{keys.IMAGES_PREFIX}*"
+    assert not keys.private_key("x").startswith(keys.IMAGES_PREFIX)
 
 
 @pytest.mark.parametrize("stage", DEPLOYABLE)
@@ -156,13 +175,15 @@ def test_each_function_touches_only_its_own_queue(stage, resize_grants):
 
 
 @pytest.mark.parametrize("stage", DEPLOYABLE)
-def test_the_failure_recorder_writes_only_manifests(stage):
+def test_the_failure_recorder_writes_only_manifests_and_the_private_state(stage):
     bucket = f"arn:aws:s3:::{settings_of(stage).bucket}"
     s3 = {pair for pair in grants(stage_policies(stage)["record_failure"]) if pair[0][:3] == "s3:"}
     assert s3 == {
         ("s3:GetObject", f"{bucket}/uploads/*"),
         ("s3:GetObject", f"{bucket}/images/*/manifest.json"),
         ("s3:PutObject", f"{bucket}/images/*/manifest.json"),
+        ("s3:GetObject", f"{bucket}/private/*.json"),
+        ("s3:PutObject", f"{bucket}/private/*.json"),
         ("s3:ListBucket", bucket),
     }
 
