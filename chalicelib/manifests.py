@@ -16,6 +16,7 @@ No Pillow here: the API function reads manifests through this module too.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -73,6 +74,29 @@ def answers(storage: Storage, manifest: Manifest, etag: str) -> bool:
     existed) counts as an answer: when unsure, an answer that exists is kept."""
     found = state.load(storage, manifest.id)
     return found is None or found.answers(manifest.revision, etag)
+
+
+def change_alt(storage: Storage, image_id: str, alt: str) -> Manifest | None:
+    """Rewrite the manifest in place with `alt`, keeping its revision and variants (a
+    conditional put on the ETag just read, tried again if a run wrote in between); None
+    when there is no readable manifest yet (the image is still processing)."""
+    for _ in range(ATTEMPTS):
+        current = read(storage, image_id)
+        if current is None or current.manifest is None:
+            return None
+        changed = dataclasses.replace(current.manifest, alt=alt)
+        try:
+            storage.put(
+                keys.manifest_key(image_id),
+                changed.to_json(),
+                content_type="application/json",
+                cache_control=CACHE_CONTROL,
+                if_match=current.etag,
+            )
+        except PreconditionFailed:
+            continue
+        return changed
+    raise RuntimeError(f"the manifest of {image_id} kept changing under {ATTEMPTS} writes")
 
 
 def replace(

@@ -164,6 +164,16 @@ class Processor:
                 return Outcome(record.key, "skipped", image_id, existing, "already finished")
         return image_id, info, existing
 
+    def _alt(self, info: ObjectInfo, existing: Manifest | None) -> str | None:
+        """The upload's alt text, unless the manifest in place answers for this very
+        original: then its alt, which the owner may have changed since (a reprocess must
+        not bring the old text back)."""
+        if existing is not None:
+            known = state.load(self.storage, existing.id)
+            if known is not None and known.answers(existing.revision, info.etag):
+                return existing.alt
+        return _alt_of(info)
+
     def _sequencer(self, record: UploadRecord, existing: Manifest | None) -> str:
         """The event's sequencer; a run without one (a reprocess) works on the original
         in place, which is at least as new as the one the manifest describes."""
@@ -179,7 +189,7 @@ class Processor:
         started = time.perf_counter()
         revision = keys.new_revision(self.now())
         sequencer = self._sequencer(record, existing)
-        alt = _alt_of(info)
+        alt = self._alt(info, existing)
         written: dict[str, int] = {}
         try:
             ran = self._run(record, info)
@@ -190,7 +200,7 @@ class Processor:
             ctx, info = ran
             variants = self._write_variants(image_id, revision, ctx.outputs, written)
             manifest = self._ready_manifest(
-                image_id, ctx, info, variants, started, revision, sequencer
+                image_id, ctx, info, variants, started, revision, sequencer, alt
             )
         except PicsetError as exc:
             manifest = self.failed_manifest(
@@ -230,6 +240,7 @@ class Processor:
         started: float,
         revision: str,
         sequencer: str,
+        alt: str | None,
     ) -> Manifest:
         return Manifest(
             id=image_id,
@@ -246,7 +257,7 @@ class Processor:
             processing_ms=_ms_since(started),
             width=ctx.display_width,
             height=ctx.display_height,
-            alt=_alt_of(info),
+            alt=alt,
             placeholder=ctx.placeholder,
             color=ctx.color,
             has_alpha=ctx.has_alpha,

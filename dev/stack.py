@@ -161,6 +161,7 @@ class Stack:
                 aws.client("sqs", settings),
                 settings,
                 visibility_timeout=self.visibility_timeout,
+                dynamodb=aws.client("dynamodb", settings) if self.emulator == "moto" else None,
             )
         finally:
             os.environ.clear()

@@ -10,7 +10,11 @@ from moto import mock_aws
 
 import app as picset_app
 from chalicelib import keys, tickets
+from dev.bootstrap import create_table
 from tests.conftest import make_image
+
+#: the caller, through the placeholder identity (replaced by the identity change)
+SIGNED_IN = {"X-Picset-Test-Sub": "0b0e3c2a-7d41-4c4e-9c55-5d1a2f3b4c5d"}
 
 BUCKET = "picset-test"
 
@@ -20,6 +24,7 @@ def s3() -> Iterator[object]:
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=BUCKET)
+        create_table(boto3.client("dynamodb", region_name="us-east-1"), "picset-images")
         picset_app._clients.clear()
         yield client
         picset_app._clients.clear()
@@ -34,7 +39,7 @@ def client(s3) -> Iterator[Client]:
 def post_json(client: Client, body: object, headers: dict[str, str] | None = None):
     return client.http.post(
         "/api/uploads",
-        headers={"Content-Type": "application/json", **(headers or {})},
+        headers={"Content-Type": "application/json", **SIGNED_IN, **(headers or {})},
         body=json.dumps(body) if not isinstance(body, bytes) else body,
     )
 
@@ -109,6 +114,15 @@ def test_api_key_is_required_when_configured(client, monkeypatch):
     assert post_json(client, good).status_code == 401
     assert post_json(client, good, {"x-api-key": "wrong"}).status_code == 401
     assert post_json(client, good, {"x-api-key": "sekrit"}).status_code == 201
+
+
+def test_a_ticket_needs_a_signed_in_caller(client):
+    good = {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10, "alt": ""}
+    response = client.http.post(
+        "/api/uploads", headers={"Content-Type": "application/json"}, body=json.dumps(good)
+    )
+    assert response.status_code == 401
+    assert json.loads(response.body)["error"]["code"] == "unauthorized"
 
 
 def test_unknown_and_malformed_ids_are_404(client):
