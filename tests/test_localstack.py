@@ -118,6 +118,13 @@ def small_jpeg() -> bytes:
             id="over-the-size-limit",
         ),
         pytest.param(
+            lambda: small_jpeg() + bytes(2000),
+            {},
+            400,
+            "EntityTooLarge",
+            id="more-than-the-ticket-declared",
+        ),
+        pytest.param(
             small_jpeg, {"Content-Type": "text/html"}, 403, "Content-Type", id="disallowed-type"
         ),
         pytest.param(
@@ -140,9 +147,10 @@ def test_the_bucket_refuses_what_the_ticket_does_not_allow(
     stack, s3, make, overrides, status, says
 ):
     data = make()
-    # Ask for the ticket honestly (the API itself refuses an oversize request), then break
+    # Ask for the ticket honestly, for the size of a real photo (the API itself refuses an
+    # oversize request, and the policy caps the upload at the declared size), then break
     # its rules when posting to the bucket, as a hostile client would.
-    issued = ticket(stack, data[:1000])
+    issued = ticket(stack, small_jpeg())
     response = post(issued, data, **overrides)
     assert response.status_code == status, response.text
     assert says in response.text
