@@ -14,12 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from dev.peak import peak_rss_kib
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -32,15 +33,6 @@ DEFAULT_FILES = (
     "old-style-jpeg-compression.png",
     "libvips-sample-rgb16.png",
 )
-
-
-def _peak_rss_kib() -> int:
-    """This process's own high-water RSS. `VmHWM` belongs to the address space made by
-    exec, whereas `ru_maxrss` survives exec and would report the parent's peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
 def measure_one(path: Path) -> dict[str, object]:
@@ -63,7 +55,7 @@ def measure_one(path: Path) -> dict[str, object]:
     # one vCPU a 1769-2048 MB Lambda gets, they are close to its wall time.
     cpu = time.process_time() - cpu_started
     manifest = outcome.manifest
-    peak_kib = _peak_rss_kib()
+    peak_kib = peak_rss_kib()
     return {
         "file": path.name,
         "bytes": len(data),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -22,13 +21,9 @@ from PIL import Image
 
 from chalicelib.pipeline import allocator
 from chalicelib.pipeline.sniff import detect
+from dev.peak import peak_rss_mb
 
 from .variants import VARIANTS, prepare
-
-
-def peak_rss_mb() -> float:
-    # Linux reports ru_maxrss in KiB.
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def measure(variant: str, path: Path) -> dict[str, Any]:
