@@ -234,9 +234,7 @@ def test_sign_in_upload_list_copy_edit_delete_and_sign_out(context, stack, tmp_p
     page.screenshot(path=SHOTS / "library.png", full_page=True)
 
     row.get_by_role("button", name="Copy markup of lighthouse.jpg").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.lib-message')].some(m => m.textContent.includes('copied'))"
-    )
+    row.locator(".lib-message", has_text="Markup copied to the clipboard.").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == embed
 
     # Alt text: an empty one is refused in words, then a new one is saved.
