@@ -100,7 +100,8 @@
         text: item.status === "failed" ? "!" : "…" });
     const link = element("a", { href: item.page_url, class: "lib-link", text: name });
     const when = item.created_at ? new Date(item.created_at) : null;
-    const facts = [STATUS_WORDS[item.status] || item.status];
+    const word = STATUS_WORDS[item.status] || item.status;
+    const facts = [item.error && item.error.message ? `${word}: ${item.error.message}` : word];
     if (item.width && item.height) facts.push(`${item.width} × ${item.height}`);
     const meta = element("p", { class: "muted lib-meta" }, facts.join(" · "));
     if (when && !Number.isNaN(when.getTime())) {
