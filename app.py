@@ -19,7 +19,18 @@ from typing import TYPE_CHECKING, Any
 from chalice import Chalice, Response
 from chalice.app import S3Event, SQSEvent
 
-from chalicelib import assets, aws, failures, identity, images, keys, pages, queued, tickets
+from chalicelib import (
+    assets,
+    aws,
+    failures,
+    identity,
+    images,
+    keys,
+    library,
+    pages,
+    queued,
+    tickets,
+)
 from chalicelib.errors import RequestError, Unauthorized
 from chalicelib.settings import Settings
 from chalicelib.storage import S3Storage, Storage
@@ -77,6 +88,12 @@ def current_caller() -> identity.Caller:
     return get_verifier().verify(identity.bearer_token(request.headers))
 
 
+def get_dynamodb() -> Any:
+    if "dynamodb" not in _clients:
+        _clients["dynamodb"] = aws.client("dynamodb", SETTINGS)
+    return _clients["dynamodb"]
+
+
 def get_storage() -> Storage:
     return S3Storage(get_s3(), SETTINGS.bucket)
 
@@ -122,7 +139,9 @@ def _html(page: pages.Page) -> Response:
 
 
 def _error_response(error: RequestError) -> Response:
-    return _json({"error": {"code": error.code, "message": error.message}}, error.status)
+    response = _json({"error": {"code": error.code, "message": error.message}}, error.status)
+    response.headers.update(error.headers)
+    return response
 
 
 def _root() -> str:
@@ -186,16 +205,67 @@ def create_upload() -> Response:
     request = app.current_request
     assert request is not None
     try:
-        current_caller()  # only signed-in people upload
+        caller = current_caller()  # only signed-in people upload
         ticket_request = tickets.parse_request(_json_body(), SETTINGS)
+        image_id = keys.new_image_id()
+        # the quota is reserved and the owner recorded before any ticket exists
+        library.record_upload(get_dynamodb(), SETTINGS, caller, ticket_request, image_id, now())
     except RequestError as error:
         return _error_response(error)
-    image_id = keys.new_image_id()
     ticket = tickets.issue_ticket(get_s3(), SETTINGS, ticket_request, image_id)
     root = _root()
     ticket["status_url"] = f"{root}api/images/{image_id}"
     ticket["page_url"] = f"{root}images/{image_id}"
     return _json(ticket, 201)
+
+
+@app.route("/api/images", methods=["GET"])
+def my_images() -> Response:
+    """The caller's images, newest first; `limit` (1-50) and `cursor` page through."""
+    request = app.current_request
+    assert request is not None
+    query: Mapping[str, str] = request.query_params or {}
+    try:
+        listing = library.list_images(
+            get_dynamodb(),
+            get_storage(),
+            SETTINGS,
+            current_caller(),
+            limit=library.parse_limit(query.get("limit")),
+            cursor=query.get("cursor"),
+            root=_root(),
+            now=now(),
+        )
+    except RequestError as error:
+        return _error_response(error)
+    return _json(listing)
+
+
+@app.route("/api/images/{image_id}", methods=["PATCH"], content_types=["application/json"])
+def change_alt(image_id: str) -> Response:
+    try:
+        changed = library.change_alt(
+            get_dynamodb(),
+            get_storage(),
+            SETTINGS,
+            current_caller(),
+            image_id,
+            _json_body(),
+            root=_root(),
+            now=now(),
+        )
+    except RequestError as error:
+        return _error_response(error)
+    return _json(changed)
+
+
+@app.route("/api/images/{image_id}", methods=["DELETE"])
+def delete_image(image_id: str) -> Response:
+    try:
+        library.delete_image(get_dynamodb(), get_storage(), SETTINGS, current_caller(), image_id)
+    except RequestError as error:
+        return _error_response(error)
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
 
 
 @app.route("/api/images/{image_id}", methods=["GET"])

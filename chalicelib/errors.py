@@ -101,14 +101,22 @@ def error_table() -> str:
 
 
 class RequestError(Exception):
-    """A bad API request: carries the HTTP status, a stable code and a message."""
+    """A bad API request: carries the HTTP status, a stable code, a message, and any
+    headers the answer needs (e.g. `Retry-After`)."""
 
     status = 400
 
-    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.headers = dict(headers or {})
         if status is not None:
             self.status = status
 
@@ -118,6 +126,33 @@ class NotFound(RequestError):
 
     def __init__(self, message: str = "No image with that id.") -> None:
         super().__init__("not_found", message)
+
+
+class Forbidden(RequestError):
+    """Someone signed in, but not the image's owner."""
+
+    status = 403
+
+    def __init__(self, message: str = "Only the image's owner may do that.") -> None:
+        super().__init__("forbidden", message)
+
+
+class Conflict(RequestError):
+    status = 409
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+
+
+class QuotaExceeded(RequestError):
+    """Today's uploads or bytes are used up; `retry_after` is the seconds until the next
+    UTC day, when the counters start again."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__("quota_exceeded", message, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
 
 
 class Unauthorized(RequestError):

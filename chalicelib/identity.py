@@ -12,6 +12,7 @@ flow, so the API's `POST /api/session` and the CLI get the same tokens a person 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,9 @@ ALGORITHMS = ["RS256"]
 LEEWAY = 30
 #: How long fetched signing keys are trusted before the JWKS is fetched again.
 JWKS_LIFESPAN = 3600
+#: A Cognito `sub` is a UUID. Refusing anything else also keeps an owner from ever
+#: colliding with the records table's other partitions (`quota#...`).
+SUB_PATTERN = re.compile(r"[A-Za-z0-9-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ class Verifier:
         # An ID token (token_use "id") or one issued to another app client is refused:
         # only this client's access tokens say "this app may act for this person".
         if claims.get("token_use") != "access" or claims.get("client_id") != self.client_id:
+            raise Unauthorized()
+        if SUB_PATTERN.fullmatch(str(claims["sub"])) is None:
             raise Unauthorized()
         return Caller(sub=str(claims["sub"]), username=str(claims.get("username") or ""))
 

@@ -50,7 +50,7 @@ def timed_out(image_id: str, original: ObjectInfo) -> Manifest:
     return Manifest(
         id=image_id,
         status=FAILED,
-        source=Source(etag=original.etag, bytes=original.size),
+        source=Source(bytes=original.size),
         created_at=uploaded,
         error=ErrorInfo(error.code, error.message),
     )

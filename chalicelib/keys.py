@@ -1,7 +1,10 @@
 """The bucket layout: ids, and the keys built from them, in one place.
 
 Originals live under `uploads/<id>` (private), variants under
-`images/<id>/<revision>/` and the manifest at `images/<id>/manifest.json` (public). Each
+`images/<id>/<revision>/` and the manifest at `images/<id>/manifest.json` (public), and
+what only the resize side may know of an original (its ETag, its file name) at
+`private/<id>.json`: outside `images/`, so the public-read policy never covers it, and
+outside `uploads/`, so writing it never triggers the resize function. Each
 processing run writes under its own revision, so a variant's key never changes what it
 serves: that is what makes the year-long `immutable` caching true. The S3 trigger
 listens on `uploads/` only and the resize function writes only under `images/`, so its
@@ -21,7 +24,10 @@ from . import formats
 
 UPLOAD_PREFIX = "uploads/"
 IMAGES_PREFIX = "images/"
+PRIVATE_PREFIX = "private/"
 MANIFEST_NAME = "manifest.json"
+#: S3 sequencers are hex strings of varying length: right-pad to compare them.
+SEQUENCER_WIDTH = 32
 
 #: 16 random bytes in URL-safe base64 are exactly 22 characters of [A-Za-z0-9_-].
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -63,6 +69,16 @@ def image_prefix(image_id: str) -> str:
 
 def manifest_key(image_id: str) -> str:
     return f"{image_prefix(image_id)}{MANIFEST_NAME}"
+
+
+def private_key(image_id: str) -> str:
+    return f"{PRIVATE_PREFIX}{image_id}.json"
+
+
+def standing(sequencer: str, revision: str) -> tuple[str, str]:
+    """What orders two runs for one image: the later upload (by S3 `sequencer`), then,
+    for the same upload, the later run (by revision)."""
+    return sequencer.upper().ljust(SEQUENCER_WIDTH, "0"), revision
 
 
 def variant_key(image_id: str, revision: str, width: int, fmt: str) -> str:

@@ -26,14 +26,22 @@ class Variant:
     content_type: str
 
 
+#: Fields manifests written before the private state (`chalicelib.state`) carried in
+#: `source`; they are dropped when such a manifest is read, and never written again.
+LEGACY_SOURCE_FIELDS = frozenset({"etag", "filename"})
+
+
 @dataclass(frozen=True)
 class Source:
-    etag: str
+    """What the public may know of the original. Its file name and S3 ETag are not here:
+    a name can say who uploaded it, and an ETag (the MD5 of a single-part upload) lets
+    anyone holding a copy of a file confirm it is this one. They live in the private
+    state (`private/<id>.json`)."""
+
     bytes: int
     format: str | None = None
     width: int | None = None
     height: int | None = None
-    filename: str = ""
     frames: int = 1
     #: the S3 event's `sequencer` for this original ("" when unknown, e.g. locally):
     #: among uploads to one key, a greater one is a later upload
@@ -101,7 +109,7 @@ def from_dict(data: dict[str, Any]) -> Manifest:
         return Manifest(
             id=data["id"],
             status=data["status"],
-            source=Source(**data["source"]),
+            source=_source(data["source"]),
             created_at=data["created_at"],
             processing_ms=int(data.get("processing_ms", 0)),
             width=data.get("width"),
@@ -119,6 +127,12 @@ def from_dict(data: dict[str, Any]) -> Manifest:
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed manifest: {exc}") from exc
+
+
+def _source(data: Any) -> Source:
+    if not isinstance(data, dict):
+        raise TypeError("source is not an object")
+    return Source(**{k: v for k, v in data.items() if k not in LEGACY_SOURCE_FIELDS})
 
 
 def from_json(raw: bytes) -> Manifest:

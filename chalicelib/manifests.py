@@ -16,18 +16,17 @@ No Pillow here: the API function reads manifests through this module too.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
-from . import keys
+from . import keys, state
 from .manifest import Manifest, from_json
 from .storage import PreconditionFailed, Storage
 
 log = logging.getLogger("picset.manifests")
 
 CACHE_CONTROL = "no-cache"
-#: S3 sequencers are hex strings of varying length: right-pad to compare them.
-SEQUENCER_WIDTH = 32
 #: conditional puts that lose to another writer are read and tried again this often
 ATTEMPTS = 5
 
@@ -66,23 +65,54 @@ def load(storage: Storage, image_id: str) -> Manifest | None:
 
 def standing(manifest: Manifest) -> tuple[str, str]:
     """What orders two manifests of one image: the later upload, then the later run."""
-    return manifest.source.sequencer.upper().ljust(SEQUENCER_WIDTH, "0"), manifest.revision
+    return keys.standing(manifest.source.sequencer, manifest.revision)
+
+
+def answers(storage: Storage, manifest: Manifest, etag: str) -> bool:
+    """Whether `manifest` (the one in place) is the answer for the original `etag`, by
+    the private state. A manifest with no readable state (one written before the state
+    existed) counts as an answer: when unsure, an answer that exists is kept."""
+    found = state.load(storage, manifest.id)
+    return found is None or found.answers(manifest.revision, etag)
+
+
+def change_alt(storage: Storage, image_id: str, alt: str) -> Manifest | None:
+    """Rewrite the manifest in place with `alt`, keeping its revision and variants (a
+    conditional put on the ETag just read, tried again if a run wrote in between); None
+    when there is no readable manifest yet (the image is still processing)."""
+    for _ in range(ATTEMPTS):
+        current = read(storage, image_id)
+        if current is None or current.manifest is None:
+            return None
+        changed = dataclasses.replace(current.manifest, alt=alt)
+        try:
+            storage.put(
+                keys.manifest_key(image_id),
+                changed.to_json(),
+                content_type="application/json",
+                cache_control=CACHE_CONTROL,
+                if_match=current.etag,
+            )
+        except PreconditionFailed:
+            continue
+        return changed
+    raise RuntimeError(f"the manifest of {image_id} kept changing under {ATTEMPTS} writes")
 
 
 def replace(
-    storage: Storage, manifest: Manifest, *, unless_finished: bool = False
+    storage: Storage, manifest: Manifest, *, unless_finished: str | None = None
 ) -> Manifest | None:
     """Put `manifest` in place and return the one it replaced (None if there was none).
 
     Raises `Superseded` when the manifest in place stands higher, or, with
-    `unless_finished`, when it already describes the same original (a recorded failure
-    never replaces an answer that exists)."""
+    `unless_finished` (the original's ETag), when it already answers for that original
+    (a recorded failure never replaces an answer that exists)."""
     for _ in range(ATTEMPTS):
         current = read(storage, manifest.id)
         previous = current.manifest if current else None
         if previous is not None:
-            same_original = previous.source.etag == manifest.source.etag
-            if standing(previous) > standing(manifest) or (unless_finished and same_original):
+            finished = unless_finished is not None and answers(storage, previous, unless_finished)
+            if standing(previous) > standing(manifest) or finished:
                 raise Superseded(previous)
         try:
             storage.put(

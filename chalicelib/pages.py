@@ -118,7 +118,9 @@ def variant_rows(manifest: Manifest) -> list[VariantRow]:
 
 
 def title_of(manifest: Manifest) -> str:
-    return manifest.source.filename or "Image"
+    """The page's heading. Not the file name: the page is public, and a name can say who
+    uploaded the picture (the owner sees it in their own library)."""
+    return "Image"
 
 
 def upload_page(settings: Settings) -> Page:

@@ -4,10 +4,11 @@ fresh revision, then offer the manifest, last.
 This is everything the resize function does, behind `Storage`, so the Lambda, the local
 worker, the CLI's `reprocess` and the tests all share it. Bad input never raises: it
 ends as a `failed` manifest with a code and a message. Work is idempotent: an event for an
-original whose manifest already names its ETag does nothing. Overlapping runs are safe:
-each writes under its own revision, `manifests.replace` lets only the newest manifest
-stand, a run that loses deletes what it wrote, and a replaced manifest's variants are
-deleted only after its successor is in place (see `manifests`).
+original the manifest in place already answers (by the private state, `chalicelib.state`,
+which keeps the original's ETag and file name out of the public manifest) does nothing.
+Overlapping runs are safe: each writes under its own revision, `manifests.replace` lets
+only the newest manifest stand, a run that loses deletes what it wrote, and a replaced
+manifest's variants are deleted only after its successor is in place (see `manifests`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import keys, manifests, pipeline
+from . import keys, manifests, pipeline, state
 from .errors import PicsetError, ProcessingFailed, TimedOut, TooLarge
 from .manifest import FAILED, READY, ErrorInfo, Manifest, Source, Variant
 from .settings import Settings
@@ -131,7 +132,10 @@ class Processor:
                 revision=keys.new_revision(self.now()),
             )
             try:
-                manifests.replace(self.storage, manifest, unless_finished=True)
+                # The state is written after this manifest, not before: the check that
+                # no answer exists reads the state of the manifest in place.
+                manifests.replace(self.storage, manifest, unless_finished=info.etag)
+                state.record(self.storage, _state_of(manifest, info))
                 outcome = Outcome(record.key, FAILED, image_id, manifest, error.detail)
             except manifests.Superseded as lost:
                 outcome = Outcome(record.key, "skipped", image_id, lost.current, "answered")
@@ -154,9 +158,21 @@ class Processor:
             # A newer upload replaced this one; its own event follows and is the one to do.
             return Outcome(record.key, "superseded", image_id, detail="original replaced since")
         existing = manifests.load(self.storage, image_id)
-        if existing and existing.source.etag == info.etag and not force:
-            return Outcome(record.key, "skipped", image_id, existing, "already finished")
+        if existing is not None and not force:
+            known = state.load(self.storage, image_id)
+            if known is not None and known.answers(existing.revision, info.etag):
+                return Outcome(record.key, "skipped", image_id, existing, "already finished")
         return image_id, info, existing
+
+    def _alt(self, info: ObjectInfo, existing: Manifest | None) -> str | None:
+        """The upload's alt text, unless the manifest in place answers for this very
+        original: then its alt, which the owner may have changed since (a reprocess must
+        not bring the old text back)."""
+        if existing is not None:
+            known = state.load(self.storage, existing.id)
+            if known is not None and known.answers(existing.revision, info.etag):
+                return existing.alt
+        return _alt_of(info)
 
     def _sequencer(self, record: UploadRecord, existing: Manifest | None) -> str:
         """The event's sequencer; a run without one (a reprocess) works on the original
@@ -173,7 +189,7 @@ class Processor:
         started = time.perf_counter()
         revision = keys.new_revision(self.now())
         sequencer = self._sequencer(record, existing)
-        alt = _alt_of(info)
+        alt = self._alt(info, existing)
         written: dict[str, int] = {}
         try:
             ran = self._run(record, info)
@@ -184,20 +200,28 @@ class Processor:
             ctx, info = ran
             variants = self._write_variants(image_id, revision, ctx.outputs, written)
             manifest = self._ready_manifest(
-                image_id, ctx, info, variants, started, revision, sequencer
+                image_id, ctx, info, variants, started, revision, sequencer, alt
             )
         except PicsetError as exc:
             manifest = self.failed_manifest(
                 image_id, _source_of(info, sequencer), exc, started, alt, revision=revision
             )
-            return self._offer(record, manifest, exc.detail, written)
-        return self._offer(record, manifest, "", written)
+            return self._offer(record, manifest, info, exc.detail, written)
+        return self._offer(record, manifest, info, "", written)
 
     def _offer(
-        self, record: UploadRecord, manifest: Manifest, detail: str, written: dict[str, int]
+        self,
+        record: UploadRecord,
+        manifest: Manifest,
+        info: ObjectInfo,
+        detail: str,
+        written: dict[str, int],
     ) -> Outcome:
-        """Put the run's manifest in place and tidy up behind it, or, if a newer one
-        stands, withdraw the run's own variants."""
+        """Record what the run processed in the private state, then put the run's
+        manifest in place and tidy up behind it, or, if a newer one stands, withdraw the
+        run's own variants. The state goes first, so a manifest in place whose revision
+        the state names is always that run's answer for the ETag the state names."""
+        state.record(self.storage, _state_of(manifest, info))
         try:
             replaced = manifests.replace(self.storage, manifest)
         except manifests.Superseded as lost:
@@ -216,17 +240,16 @@ class Processor:
         started: float,
         revision: str,
         sequencer: str,
+        alt: str | None,
     ) -> Manifest:
         return Manifest(
             id=image_id,
             status=READY,
             source=Source(
-                etag=info.etag,
                 bytes=info.size,
                 format=ctx.format,
                 width=ctx.source_width,
                 height=ctx.source_height,
-                filename=_source_of(info, sequencer).filename,
                 frames=ctx.frames,
                 sequencer=sequencer,
             ),
@@ -234,7 +257,7 @@ class Processor:
             processing_ms=_ms_since(started),
             width=ctx.display_width,
             height=ctx.display_height,
-            alt=_alt_of(info),
+            alt=alt,
             placeholder=ctx.placeholder,
             color=ctx.color,
             has_alpha=ctx.has_alpha,
@@ -364,12 +387,18 @@ class Processor:
 
 
 def _source_of(info: ObjectInfo, sequencer: str = "") -> Source:
-    """What is known of an original before it is decoded."""
-    return Source(
+    """What the public may know of an original before it is decoded."""
+    return Source(bytes=info.size, sequencer=sequencer)
+
+
+def _state_of(manifest: Manifest, info: ObjectInfo) -> state.PrivateState:
+    """What only the resize side keeps of the original `manifest` describes."""
+    return state.PrivateState(
+        id=manifest.id,
         etag=info.etag,
-        bytes=info.size,
         filename=decode_meta(info.metadata.get("filename")) or "",
-        sequencer=sequencer,
+        revision=manifest.revision,
+        sequencer=manifest.source.sequencer,
     )
 
 

@@ -136,12 +136,13 @@ class Settings:
         "The pool's app client: `POST /api/session` signs in through it, and only its "
         "access tokens are accepted.",
     )
-    identity_endpoint_url: str | None = _setting(
-        "PICSET_IDENTITY_ENDPOINT_URL",
+    accounts_endpoint_url: str | None = _setting(
+        "PICSET_ACCOUNTS_ENDPOINT_URL",
         None,
         _optional,
-        "Cognito endpoint of an emulator, when it is not `PICSET_ENDPOINT_URL` (LocalStack's "
-        "free edition has no Cognito, so `--localstack` runs moto's beside it); empty means "
+        "Endpoint of an emulator for who people are and what they own (Cognito and "
+        "DynamoDB), when it is not `PICSET_ENDPOINT_URL`: LocalStack's free edition has no "
+        "Cognito, so `--localstack` runs moto's server beside it for both; empty means "
         "`PICSET_ENDPOINT_URL`.",
     )
     trigger: str = _setting(
@@ -168,6 +169,32 @@ class Settings:
         "Longest an upload may stay `processing`: after it, with no manifest, the status "
         "API answers `failed` with code `timeout`. It covers every delivery of the resize "
         'function (see "No image stays processing forever").',
+    )
+    table_name: str = _setting(
+        "PICSET_TABLE_NAME",
+        "picset-images",
+        str,
+        "DynamoDB table of image records (who owns which image) and daily quota counters.",
+    )
+    # Quotas bound what one account can cost in a day. 200 uploads: a long day of
+    # shooting (a wedding, a trip) from a phone, and at ~5 CPU-seconds at 2 GB each at
+    # most ~2,000 GB-s of resize per person per day. 2 GiB: 200 typical 10 MB photos, or
+    # 51 files at the largest upload allowed; it also caps the originals one person can
+    # add to the bucket each day.
+    quota_uploads_per_day: int = _setting(
+        "PICSET_QUOTA_UPLOADS_PER_DAY",
+        200,
+        int,
+        "Upload tickets one person may take per UTC day (a long day of shooting from a "
+        "phone; it bounds the resize cost one account can cause). Over it: 429.",
+    )
+    quota_bytes_per_day: int = _setting(
+        "PICSET_QUOTA_BYTES_PER_DAY",
+        2 * 1024 * MIB,
+        int,
+        "Bytes of originals one person may declare per UTC day (200 typical 10 MB "
+        "photos, 51 at the largest upload size; at least `PICSET_MAX_UPLOAD_BYTES`). "
+        "Over it: 429.",
     )
     log_json: bool = _setting(
         "PICSET_LOG_JSON", True, _bool, "Log one JSON line per processed image."
@@ -220,6 +247,15 @@ class Settings:
             problems.append("PICSET_TICKET_EXPIRY_SECONDS must be between 10 and 3600")
         if self.processing_timeout_seconds < 10:
             problems.append("PICSET_PROCESSING_TIMEOUT_SECONDS must be at least 10")
+        if not self.table_name:
+            problems.append("PICSET_TABLE_NAME must name a DynamoDB table")
+        if self.quota_uploads_per_day < 1:
+            problems.append("PICSET_QUOTA_UPLOADS_PER_DAY must be at least 1")
+        if self.quota_bytes_per_day < self.max_upload_bytes:
+            problems.append(
+                "PICSET_QUOTA_BYTES_PER_DAY must be at least PICSET_MAX_UPLOAD_BYTES "
+                "(or no file of the largest size could ever be uploaded)"
+            )
         if self.trigger not in {"s3", "sqs"}:
             problems.append("PICSET_TRIGGER must be `s3` or `sqs`")
         if problems:
@@ -237,8 +273,8 @@ class Settings:
 
     def endpoint_for(self, service: str) -> str | None:
         """The emulator endpoint for one AWS service (None: AWS itself)."""
-        if service == "cognito-idp" and self.identity_endpoint_url:
-            return self.identity_endpoint_url
+        if service in ("cognito-idp", "dynamodb") and self.accounts_endpoint_url:
+            return self.accounts_endpoint_url
         return self.endpoint_url
 
     @property

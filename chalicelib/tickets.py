@@ -140,7 +140,8 @@ def max_alt_chars(char: str) -> int:
     return min(MAX_ALT, ALT_BUDGET // encoded_size(char))
 
 
-def _parse_alt(body: dict[str, Any]) -> str:
+def parse_alt(body: dict[str, Any]) -> str:
+    """The alt text of a request body (a ticket, or a change of alt), by one set of rules."""
     if "alt" not in body or body["alt"] is None:
         raise RequestError("missing_alt", MISSING_ALT)
     raw = body["alt"]
@@ -186,7 +187,7 @@ def parse_request(body: Any, settings: Settings) -> TicketRequest:
             "too_large",
             f"The file is {size:,} bytes; the limit is {settings.max_upload_bytes:,} bytes.",
         )
-    alt = _parse_alt(body)
+    alt = parse_alt(body)
     return TicketRequest(sanitize_filename(filename), content_type, size, alt)
 
 
@@ -210,7 +211,9 @@ def issue_ticket(
         # stops a ticket the bucket would refuse if someone adds a field without one.
         raise RequestError("metadata_too_large", "The file name and alt text are too long.")
     conditions: list[Any] = [
-        ["content-length-range", 1, settings.max_upload_bytes],
+        # The declared size, not the stage's cap: the quota reserved exactly this many
+        # bytes, so a ticket must not carry a larger file than it was counted for.
+        ["content-length-range", 1, request.size],
         *({name: value} for name, value in fields.items()),
     ]
     post = client.generate_presigned_post(

@@ -1,7 +1,7 @@
 """Create what AWS would have: the bucket, its CORS rules, public read on `images/` only,
-the upload queue (its dead-letter queue is the failure queue), and the S3 -> SQS
-notification for `uploads/`. Idempotent, so it can run on every start, against moto or
-LocalStack.
+the upload queue (its dead-letter queue is the failure queue), the S3 -> SQS
+notification for `uploads/`, and the records table with its `by-id` index (moto only).
+Idempotent, so it can run on every start, against moto or LocalStack.
 
 The upload queue's `maxReceiveCount` is read from the queued stage's template
 (`deploy/sam-prod.json`), the one place it is set; the code reads it back from the queue.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib import keys
+from chalicelib import keys, records
 from chalicelib.settings import Settings
 
 VISIBILITY_TIMEOUT = 60
@@ -128,6 +128,41 @@ def failure_queue(sqs: Any, name: str) -> str:
     return str(attributes["Attributes"]["QueueArn"])
 
 
+TTL_ATTRIBUTE = "expires_at"
+
+
+def create_table(dynamodb: Any, name: str) -> None:
+    """The records table as the deployed templates declare it (keys, the `by-id` index,
+    TTL on the quota counters); nothing if it exists."""
+    try:
+        dynamodb.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": name_, "AttributeType": "S"}
+                for name_ in (records.PK, records.SK, "id")
+            ],
+            KeySchema=[
+                {"AttributeName": records.PK, "KeyType": "HASH"},
+                {"AttributeName": records.SK, "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": records.ID_INDEX,
+                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+    except dynamodb.exceptions.ResourceInUseException:
+        return
+    dynamodb.get_waiter("table_exists").wait(TableName=name)
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+    )
+
+
 def bootstrap(
     s3: Any,
     sqs: Any,
@@ -135,10 +170,14 @@ def bootstrap(
     *,
     visibility_timeout: int = VISIBILITY_TIMEOUT,
     max_receives: int | None = None,
+    dynamodb: Any = None,
 ) -> Queues:
-    """`max_receives` defaults to the deployed template's `maxReceiveCount`."""
+    """`max_receives` defaults to the deployed template's `maxReceiveCount`; the table
+    is created when a `dynamodb` client is given."""
     bucket = settings.bucket
     prepare_bucket(s3, settings)
+    if dynamodb is not None:
+        create_table(dynamodb, settings.table_name)
 
     dead_arn = failure_queue(sqs, settings.failure_queue_name)
     dead = sqs.get_queue_url(QueueName=settings.failure_queue_name)["QueueUrl"]

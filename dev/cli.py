@@ -41,7 +41,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from urllib3 import encode_multipart_formdata
 
-from chalicelib import aws, formats, images, keys
+from chalicelib import aws, formats, images, keys, removal
 from chalicelib.errors import NotFound
 from chalicelib.manifest import Manifest
 from chalicelib.processor import Processor, UploadRecord
@@ -297,24 +297,14 @@ def cmd_reprocess(target: Target, args: argparse.Namespace) -> int:
 def cmd_delete(target: Target, args: argparse.Namespace) -> int:
     if not keys.is_valid_id(args.id):
         raise CliError(f"{args.id!r} is not a picset image id")
-    storage = target.storage()
-    original = keys.upload_key(args.id)
-    manifest = keys.manifest_key(args.id)
-    derived = storage.list_keys(keys.image_prefix(args.id))
-    has_original = storage.head(original) is not None
-    if not has_original and not derived:
+    # The one deletion order (original, manifest, variants, private state) lives in
+    # `chalicelib.removal`, shared with the API's DELETE.
+    removed = removal.delete_image(target.storage(), args.id)
+    if not removed.found:
         raise CliError(f"no image with id {args.id!r} in {target.settings.bucket}")
-    # The original first, so nothing can process it again; then the manifest, so the
-    # page answers 404 at once instead of pointing at variants as they disappear.
-    if has_original:
-        storage.delete([original])
-    if manifest in derived:
-        storage.delete([manifest])
-    variants = [key for key in derived if key != manifest]
-    storage.delete(variants)
     target.out.write(
-        f"deleted {args.id}: original {'yes' if has_original else 'absent'}, "
-        f"{len(variants)} variant(s), manifest {'yes' if manifest in derived else 'absent'}\n"
+        f"deleted {args.id}: original {'yes' if removed.original else 'absent'}, "
+        f"{removed.variants} variant(s), manifest {'yes' if removed.manifest else 'absent'}\n"
     )
     return 0
 

@@ -122,7 +122,7 @@ class Stack:
             # The local worker serves the queued trigger, as in the queued stage.
             PICSET_TRIGGER="sqs",
             PICSET_PROCESSING_TIMEOUT_SECONDS=str(self.processing_bound),
-            PICSET_IDENTITY_ENDPOINT_URL=self.identity_url,
+            PICSET_ACCOUNTS_ENDPOINT_URL=self.identity_url,
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
@@ -174,7 +174,7 @@ class Stack:
         elif self.emulator == "moto":
             moto = self._spawn(
                 "moto",
-                [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.s3_port)],
+                [sys.executable, "-m", "dev.emulator", "-H", self.host, "-p", str(self.s3_port)],
             )
             wait_for_http(f"{self.endpoint_url}/moto-api/", process=moto)
         else:
@@ -186,7 +186,7 @@ class Stack:
             self.identity_port = free_port()
         moto = self._spawn(
             "identity",
-            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.identity_port)],
+            [sys.executable, "-m", "dev.emulator", "-H", self.host, "-p", str(self.identity_port)],
         )
         wait_for_http(f"{self.identity_url}/moto-api/", process=moto)
 
@@ -204,6 +204,8 @@ class Stack:
                 aws.client("sqs", settings),
                 settings,
                 visibility_timeout=self.visibility_timeout,
+                # on LocalStack too: the client reaches moto's server beside it
+                dynamodb=aws.client("dynamodb", settings),
             )
             cognito = aws.client("cognito-idp", settings)
             found = identity(cognito, f"{self.bucket}-users")

@@ -25,7 +25,7 @@ for _name in (
     "PICSET_PUBLIC_BASE_URL",
     "PICSET_USER_POOL_ID",
     "PICSET_USER_POOL_CLIENT_ID",
-    "PICSET_IDENTITY_ENDPOINT_URL",
+    "PICSET_ACCOUNTS_ENDPOINT_URL",
 ):
     os.environ.pop(_name, None)
 

@@ -91,6 +91,9 @@ def test_policies_name_only_the_stage_bucket_queue_and_log_groups(stage):
             elif service == "sqs":
                 queues = (f":{settings.queue_name}", f":{settings.failure_queue_name}")
                 assert resource.endswith(queues), resource
+            elif service == "dynamodb":
+                table = f":table/{settings.table_name}"
+                assert resource.endswith((table, f"{table}/index/by-id")), resource
             elif service == "logs":
                 name = "picset-" + stage + ("" if function == "api_handler" else f"-{function}")
                 assert resource.split("log-group:/aws/lambda/")[1] in (name, f"{name}:*")
@@ -100,14 +103,33 @@ def test_policies_name_only_the_stage_bucket_queue_and_log_groups(stage):
 
 @pytest.mark.parametrize("stage", DEPLOYABLE)
 def test_resize_function_never_writes_where_its_trigger_listens(stage):
-    """Writes under `uploads/` would re-trigger the function: the recursive-Lambda trap."""
+    """Writes under `uploads/` would re-trigger the function: the recursive-Lambda trap.
+    It writes variants and manifests under `images/`, and the private state (only puts,
+    never deletes) under `private/`."""
     bucket = settings_of(stage).bucket
     writes = {
         resource
         for action, resource in grants(stage_policies(stage)["resize_upload"])
         if action in ("s3:PutObject", "s3:DeleteObject")
     }
-    assert writes == {f"arn:aws:s3:::{bucket}/images/*"}
+    assert writes == {f"arn:aws:s3:::{bucket}/images/*", f"arn:aws:s3:::{bucket}/private/*.json"}
+    deletes = {
+        r for a, r in grants(stage_policies(stage)["resize_upload"]) if a == "s3:DeleteObject"
+    }
+    assert deletes == {f"arn:aws:s3:::{bucket}/images/*"}
+
+
+@pytest.mark.parametrize("stage", DEPLOYABLE)
+def test_no_policy_makes_the_private_state_public(stage):
+    """The bucket's public-read policy covers `images/*` only, and the private state sits
+    outside it; its functions reach it through their roles alone."""
+    from chalicelib import keys
+    from dev.bootstrap import public_read_policy
+
+    bucket = settings_of(stage).bucket
+    (statement,) = public_read_policy(bucket)["Statement"]
+    assert statement["Resource"] == f"arn:aws:s3:::{bucket}/{keys.IMAGES_PREFIX}*"
+    assert not keys.private_key("x").startswith(keys.IMAGES_PREFIX)
 
 
 @pytest.mark.parametrize("stage", DEPLOYABLE)
@@ -118,8 +140,93 @@ def test_api_writes_only_uploads_and_reads_only_manifests_and_originals(stage):
         ("s3:PutObject", f"{bucket}/uploads/*"),
         ("s3:GetObject", f"{bucket}/uploads/*"),
         ("s3:GetObject", f"{bucket}/images/*/manifest.json"),
+        ("s3:PutObject", f"{bucket}/images/*/manifest.json"),
+        ("s3:DeleteObject", f"{bucket}/uploads/*"),
+        ("s3:DeleteObject", f"{bucket}/images/*"),
+        ("s3:DeleteObject", f"{bucket}/private/*.json"),
         ("s3:ListBucket", bucket),
     }
+
+
+@pytest.mark.parametrize("stage", DEPLOYABLE)
+def test_only_the_api_touches_the_table_and_only_as_it_needs(stage):
+    table = f"arn:aws:dynamodb:*:*:table/{settings_of(stage).table_name}"
+    api = {pair for pair in grants(stage_policies(stage)["api_handler"]) if "dynamodb" in pair[0]}
+    assert api == {
+        ("dynamodb:PutItem", table),
+        ("dynamodb:UpdateItem", table),
+        ("dynamodb:DeleteItem", table),
+        ("dynamodb:Query", table),
+        ("dynamodb:Query", f"{table}/index/by-id"),
+    }
+    for function in ("resize_upload", "record_failure"):
+        actions = {a for a, _ in grants(stage_policies(stage)[function])}
+        assert not {a for a in actions if a.startswith("dynamodb:")}
+
+
+def test_the_prod_template_declares_the_table_pool_client_and_throttling():
+    resources = TEMPLATE["Resources"]
+    table = resources["ImagesTable"]["Properties"]
+    assert table["TableName"] == settings_of("prod").table_name
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {
+        "pk": "HASH",
+        "sk": "RANGE",
+    }
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by-id" and index["KeySchema"][0]["AttributeName"] == "id"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    pool = resources["UserPool"]["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    client = resources["UserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+    (throttle,) = resources["RestAPI"]["Properties"]["MethodSettings"]
+    assert throttle["ThrottlingRateLimit"] > 0 and throttle["ThrottlingBurstLimit"] > 0
+    variables = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables == {
+        "PICSET_TABLE_NAME": {"Ref": "ImagesTable"},
+        "PICSET_USER_POOL_ID": {"Ref": "UserPool"},
+        "PICSET_USER_POOL_CLIENT_ID": {"Ref": "UserPoolClient"},
+    }
+
+
+def test_the_dev_terraform_declares_the_same_table_pool_and_throttling():
+    addon = json.loads(
+        (ROOT / "deploy" / "terraform-dev" / "records-and-sign-in.tf.json").read_text()
+    )["resource"]
+    prod = TEMPLATE["Resources"]
+    table = addon["aws_dynamodb_table"]["images"]
+    assert table["name"] == settings_of("dev").table_name
+    assert (table["hash_key"], table["range_key"]) == ("pk", "sk")
+    assert table["global_secondary_index"][0]["name"] == "by-id"
+    assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+    pool = addon["aws_cognito_user_pool"]["users"]
+    assert pool["admin_create_user_config"]["allow_admin_create_user_only"] is True
+    prod_policy = prod["UserPool"]["Properties"]["Policies"]["PasswordPolicy"]
+    assert pool["password_policy"]["minimum_length"] == prod_policy["MinimumLength"]
+    settings = addon["aws_api_gateway_method_settings"]["throttle"]["settings"]
+    (prod_throttle,) = prod["RestAPI"]["Properties"]["MethodSettings"]
+    assert settings["throttling_rate_limit"] == prod_throttle["ThrottlingRateLimit"]
+    assert settings["throttling_burst_limit"] == prod_throttle["ThrottlingBurstLimit"]
+
+
+def test_the_terraform_override_keeps_the_stage_variables_and_adds_the_ids():
+    from dev.terraform_env import override
+
+    variables = override("dev")["resource"]["aws_lambda_function"]["api_handler"]["environment"][
+        "variables"
+    ]
+    for name, value in STAGES["dev"]["environment_variables"].items():
+        if name != "PICSET_TABLE_NAME":
+            assert variables[name] == value
+    assert variables["PICSET_USER_POOL_ID"] == "${aws_cognito_user_pool.users.id}"
+    assert variables["PICSET_USER_POOL_CLIENT_ID"] == "${aws_cognito_user_pool_client.web.id}"
 
 
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
@@ -156,13 +263,15 @@ def test_each_function_touches_only_its_own_queue(stage, resize_grants):
 
 
 @pytest.mark.parametrize("stage", DEPLOYABLE)
-def test_the_failure_recorder_writes_only_manifests(stage):
+def test_the_failure_recorder_writes_only_manifests_and_the_private_state(stage):
     bucket = f"arn:aws:s3:::{settings_of(stage).bucket}"
     s3 = {pair for pair in grants(stage_policies(stage)["record_failure"]) if pair[0][:3] == "s3:"}
     assert s3 == {
         ("s3:GetObject", f"{bucket}/uploads/*"),
         ("s3:GetObject", f"{bucket}/images/*/manifest.json"),
         ("s3:PutObject", f"{bucket}/images/*/manifest.json"),
+        ("s3:GetObject", f"{bucket}/private/*.json"),
+        ("s3:PutObject", f"{bucket}/private/*.json"),
         ("s3:ListBucket", bucket),
     }
 

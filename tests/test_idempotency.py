@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from chalicelib import images, keys
+from chalicelib import images, keys, state
 from chalicelib.manifest import READY, Manifest, from_json
 from chalicelib.processor import Processor
 from chalicelib.settings import Settings
@@ -175,7 +175,9 @@ def test_give_up_writes_an_internal_failure_once():
     assert failed.error is not None
     assert failed.error.code == "internal"
     assert "boom" not in failed.error.message  # internal detail is logged, never shown
-    assert failed.source.filename == "a.jpg"
+    known = state.load(storage, IMAGE_ID)
+    assert known is not None and known.filename == "a.jpg"
+    assert known.revision == failed.revision
 
 
 def test_give_up_leaves_a_finished_image_alone():

@@ -9,7 +9,7 @@ def ready_manifest() -> Manifest:
     return Manifest(
         id="A" * 22,
         status="ready",
-        source=Source(etag="e", bytes=10, format="jpeg", width=800, height=600, filename="a.jpg"),
+        source=Source(bytes=10, format="jpeg", width=800, height=600),
         created_at="2026-01-01T00:00:00+00:00",
         width=800,
         height=600,
@@ -30,7 +30,7 @@ def test_failed_round_trip():
     manifest = Manifest(
         id="B" * 22,
         status="failed",
-        source=Source(etag="e", bytes=1),
+        source=Source(bytes=1),
         created_at="t",
         error=ErrorInfo("corrupt", "broken"),
     )
@@ -61,3 +61,11 @@ def test_rejects_malformed(mutate):
 def test_variants_of_sorts_narrowest_first():
     assert [v.width for v in ready_manifest().variants_of("webp")] == [320, 640]
     assert ready_manifest().formats == ["webp", "jpeg"]
+
+
+def test_a_manifest_from_before_the_private_state_still_parses():
+    data = json.loads(ready_manifest().to_json())
+    data["source"].update(etag="0123abcd", filename="holiday.jpg")
+    parsed = from_dict(data)
+    assert parsed == ready_manifest()
+    assert b"holiday" not in parsed.to_json() and b"0123abcd" not in parsed.to_json()

@@ -165,15 +165,39 @@ def test_terraform_bounds_the_resize_concurrency(tf):
     assert function["reserved_concurrent_executions"] == configured["reserved_concurrency"]
 
 
-def test_terraform_failure_destination_fits_chalices_output(tf):
-    """The add-on copied beside chalice.tf.json refers only to what Chalice declares."""
-    addon = json.loads(
-        (ROOT / "deploy" / "terraform-dev" / "failure-destination.tf.json").read_text()
-    )
+@pytest.mark.parametrize("addon_name", ["failure-destination", "records-and-sign-in"])
+def test_terraform_failure_destination_fits_chalices_output(tf, addon_name):
+    """The add-ons copied beside chalice.tf.json refer only to what Chalice declares, or
+    to what they declare themselves."""
+    addon = json.loads((ROOT / "deploy" / "terraform-dev" / f"{addon_name}.tf.json").read_text())
     text = json.dumps(addon)
     for kind, name in re.findall(r"\$\{(?:data\.)?(aws_[a-z_]+)\.([a-z_]+)\.", text):
+        if name in addon["resource"].get(kind, {}):
+            continue
         section = tf["data"] if f"data.{kind}.{name}" in text else tf["resource"]
         assert name in section[kind], f"{kind}.{name} is not in chalice.tf.json"
+
+
+def test_terraform_override_names_chalices_api_function(tf):
+    from dev.terraform_env import override
+
+    (name,) = override("dev")["resource"]["aws_lambda_function"]
+    assert name in tf["resource"]["aws_lambda_function"]
+
+
+def test_sam_passes_the_pool_client_and_table_to_the_api_and_throttles_it(cfn):
+    resources = cfn["Resources"]
+    variables = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["PICSET_BUCKET"] == "picset-prod-images"  # the merge kept Chalice's
+    assert variables["PICSET_USER_POOL_ID"] == {"Ref": "UserPool"}
+    assert variables["PICSET_USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}
+    assert variables["PICSET_TABLE_NAME"] == {"Ref": "ImagesTable"}
+    api = resources["RestAPI"]["Properties"]
+    assert api["DefinitionBody"]["paths"]  # the merge kept Chalice's API
+    assert api["MethodSettings"][0]["ResourcePath"] == "/*"
+    for name in ("ResizeUpload", "RecordFailure"):
+        env = resources[name]["Properties"]["Environment"]["Variables"]
+        assert "PICSET_USER_POOL_ID" not in env
 
 
 # --- prod: S3 -> SQS -> Lambda, SAM/CloudFormation ------------------------------------

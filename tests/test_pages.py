@@ -24,7 +24,7 @@ def manifest(variants: list[Variant], status: str = "ready", **extra: object) ->
     return Manifest(
         id=IMAGE_ID,
         status=status,
-        source=Source("etag", 5000, "jpeg", 1280, 640, "boat.jpg"),
+        source=Source(5000, "jpeg", 1280, 640),
         created_at="2026-01-01T00:00:00+00:00",
         width=1280,
         height=640,

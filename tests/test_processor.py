@@ -4,7 +4,7 @@ import logging
 
 from PIL import Image
 
-from chalicelib import keys
+from chalicelib import keys, state
 from chalicelib.manifest import from_json
 from chalicelib.processor import Processor, UploadRecord, s3_records
 from chalicelib.settings import Settings
@@ -35,7 +35,7 @@ def test_writes_variants_then_manifest_last():
     assert outcome.status == "ready"
     assert storage.writes[-1] == keys.manifest_key(IMAGE_ID)
     manifest = manifest_of(storage)
-    assert manifest.source.filename == "cat photo.jpg"
+    assert state.load(storage, IMAGE_ID).filename == "cat photo.jpg"  # type: ignore[union-attr]
     assert manifest.source.format == "jpeg"
     assert len(manifest.variants) == 6
     for variant in manifest.variants:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import aws, keys, queued
+from chalicelib import aws, keys, queued, state
 from chalicelib.manifest import from_json
 from chalicelib.manifests import load as load_manifest
 from chalicelib.processor import Processor
@@ -219,7 +219,8 @@ def test_queued_handler_processes_the_notification_s3_really_sends(moto_server):
     assert done.returncode == 0, done.stderr
     manifest = load_manifest(S3Storage(s3, settings.bucket), image_id)
     assert manifest is not None and manifest.status == "ready"
-    assert manifest.source.filename == "queued.jpg"
+    known = state.load(S3Storage(s3, settings.bucket), image_id)
+    assert known is not None and known.filename == "queued.jpg"
     assert {v.width for v in manifest.variants} == {320, 640, 700}
     # the structured line reached the function's log (Chalice's handler writes to stdout)
     (line,) = [

@@ -3,12 +3,12 @@ import re
 import pytest
 
 from chalicelib import render
-from chalicelib.manifest import Manifest, Source, Variant
+from chalicelib.manifest import Manifest, Source, Variant, from_dict
 
 BASE = "https://cdn.example"
 
 
-def manifest(alt=None, filename="sunset_at-sea.jpg") -> Manifest:
+def manifest(alt=None) -> Manifest:
     variants = []
     for fmt, ext, ctype in (
         ("avif", "avif", "image/avif"),
@@ -22,7 +22,7 @@ def manifest(alt=None, filename="sunset_at-sea.jpg") -> Manifest:
     return Manifest(
         id="I",
         status="ready",
-        source=Source("e", 1, "jpeg", 1200, 900, filename),
+        source=Source(1, "jpeg", 1200, 900),
         created_at="t",
         width=1200,
         height=900,
@@ -57,11 +57,14 @@ def test_the_uploaders_alt_is_used():
     ],
 )
 def test_a_legacy_manifest_without_alt_never_falls_back_to_the_file_name(filename):
-    html = str(render.picture_markup(manifest(alt=None, filename=filename), BASE))
+    # a manifest written before the private state still names its file in `source`
+    data = manifest(alt=None).to_dict()
+    legacy = from_dict({**data, "source": {**data["source"], "filename": filename, "etag": "e"}})
+    html = str(render.picture_markup(legacy, BASE))
     assert 'alt=""' in html
     assert "sunset" not in html.split("<img", 1)[1]
     assert "IMG" not in html.split("<img", 1)[1].split('src="')[0]
-    assert 'alt=""' in str(render.embed_markup(manifest(alt=None, filename=filename), BASE))
+    assert 'alt=""' in str(render.embed_markup(legacy, BASE))
 
 
 def test_decorative_alt_is_empty():
@@ -88,7 +91,7 @@ def transparent() -> Manifest:
     return Manifest(
         id="I",
         status="ready",
-        source=Source("e", 1, "png", 640, 480, "logo.png"),
+        source=Source(1, "png", 640, 480),
         created_at="t",
         width=640,
         height=480,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import aws, failures, keys, queued
+from chalicelib import aws, failures, keys, queued, state
 from chalicelib.manifests import load as load_manifest
 from chalicelib.processor import Processor
 from chalicelib.settings import Settings
@@ -149,7 +149,8 @@ def test_a_message_that_keeps_failing_ends_in_the_failure_queue(moto_server):
     manifest = load_manifest(storage, image_id)
     assert manifest is not None and manifest.status == "failed"
     assert manifest.error is not None and manifest.error.code == "internal"
-    assert manifest.source.filename == "<script>x</script>.jpg"
+    known = state.load(storage, image_id)
+    assert known is not None and known.filename == "<script>x</script>.jpg"
 
     failed = Worker(sqs, queues.failure_url, lambda e, c: failures.handle(e, processor))
     while failed.poll_once() == 0:  # SQS moves it on the receive after the last one
