@@ -59,6 +59,10 @@ def test_upload_works_from_the_keyboard_alone(context, stack, tmp_path):
     photo = tmp_path / "keys.jpg"
     photo.write_bytes(make_image(640, 480))
     page = context.new_page()
+    # Playwright turns on file-chooser interception with a message it does not wait for;
+    # subscribing now, before any page action, means it is on long before Space is pressed
+    # (`expect_file_chooser` alone subscribes just before it and can lose that race).
+    page.on("filechooser", lambda _chooser: None)
     page.goto(stack.url)
     for _ in range(10):  # skip link, home link, then the sign-in form's user name
         page.keyboard.press("Tab")

@@ -134,6 +134,7 @@
     remove.addEventListener("click", () => {
       row.confirm.hidden = false;
       remove.hidden = true;
+      message.textContent = "";
       row.confirm.querySelector(".keep").focus();
     });
     return li;
