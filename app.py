@@ -155,6 +155,11 @@ def upload_page() -> Response:
     return _html(pages.upload_page(SETTINGS))
 
 
+@app.route("/library", methods=["GET"])
+def library_page() -> Response:
+    return _html(pages.library_page())
+
+
 @app.route("/assets/{name}", methods=["GET"])
 def asset(name: str) -> Response:
     found = assets.load(name)

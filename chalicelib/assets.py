@@ -22,6 +22,8 @@ ASSETS: dict[str, str] = {
     "upload.js": "text/javascript; charset=utf-8",
     "picture.js": "text/javascript; charset=utf-8",
     "status.js": "text/javascript; charset=utf-8",
+    "session.js": "text/javascript; charset=utf-8",
+    "library.js": "text/javascript; charset=utf-8",
 }
 
 IMMUTABLE = "public, max-age=31536000, immutable"

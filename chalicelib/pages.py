@@ -139,6 +139,23 @@ def upload_page(settings: Settings) -> Page:
     return Page(200, html)
 
 
+#: Images per page of "My images"; the next page is behind "Load more".
+LIBRARY_PAGE_SIZE = 20
+
+
+def library_page() -> Page:
+    """`GET /library`, "My images": an empty shell. The list comes from `GET api/images`
+    with the token the page's script holds, so the HTML names nobody and can be cached by
+    nothing that would show one person's images to another."""
+    html = render.render(
+        "library.html",
+        root="",
+        page_size=LIBRARY_PAGE_SIZE,
+        max_alt=tickets.MAX_ALT,
+    )
+    return Page(200, html)
+
+
 def image_page(storage: Storage, settings: Settings, image_id: str, now: datetime) -> Page:
     """The page for `GET /images/{image_id}`, whatever state the image is in at `now`."""
     root = "../"

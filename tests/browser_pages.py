@@ -1,5 +1,6 @@
 """What the browser test modules share: the whole app on loopback (one per module), a
-processed photo, a fresh browser context per test, and the snippets they evaluate.
+processed photo, a fresh browser context per test, signing in through the upload page's
+form, and the snippets they evaluate.
 
 Each module aliases the fixtures it uses (`stack = browser_pages.stack`), so each gets
 its own stack; the chromium itself is shared (`tests/browser_support.py`).
@@ -64,3 +65,21 @@ def context(browser: Any) -> Iterator[Any]:
 
 def variant_url(stack: Stack, key: str) -> str:
     return f"{stack.endpoint_url}/{stack.bucket}/{key}"
+
+
+def sign_in(
+    page: Any, stack: Stack, username: str | None = None, password: str | None = None
+) -> None:
+    """Sign in through the upload page's form, as a person would, and wait for it to say so."""
+    page.goto(stack.url)
+    page.get_by_label("User name").fill(username or stack.user)
+    page.get_by_label("Password").fill(password or stack.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#signed-in").wait_for(state="visible")
+
+
+def signed_in_page(context: Any, stack: Stack) -> Any:
+    """A new tab on the upload page, signed in as the stack's user."""
+    page = context.new_page()
+    sign_in(page, stack)
+    return page

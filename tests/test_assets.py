@@ -66,6 +66,8 @@ def client() -> Iterator[Client]:
         pytest.param("picset.css", "text/css; charset=utf-8", id="css"),
         pytest.param("upload.js", "text/javascript; charset=utf-8", id="upload-js"),
         pytest.param("picture.js", "text/javascript; charset=utf-8", id="picture-js"),
+        pytest.param("session.js", "text/javascript; charset=utf-8", id="session-js"),
+        pytest.param("library.js", "text/javascript; charset=utf-8", id="library-js"),
     ],
 )
 def test_asset_route_serves_with_type_and_caching(client, name, content_type):
@@ -85,6 +87,11 @@ def test_asset_route_answers_unknown_names_with_json_404(client):
     assert json.loads(response.body)["error"]["code"] == "not_found"
 
 
-def test_pages_forbid_inline_and_foreign_scripts(client):
-    response = client.http.get("/")
+@pytest.mark.parametrize(
+    "path", [pytest.param("/", id="upload"), pytest.param("/library", id="library")]
+)
+def test_pages_forbid_inline_and_foreign_scripts(client, path):
+    response = client.http.get(path)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]

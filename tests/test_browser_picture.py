@@ -191,7 +191,7 @@ def test_processing_page_turns_into_the_picture_page_by_itself(context, stack):
         stack.start_worker()
     page.wait_for_function(IMAGE_LOADED, timeout=WAIT_MS)
     assert page.url == ticket["page_url"]
-    assert page.locator("h1").inner_text() == "later.jpg"
+    assert page.locator("h1").inner_text() == "Image"  # a public page: never the file name
 
 
 def test_unknown_image_gets_the_404_page(context, stack):

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.settings import MIB
 from tests import browser_pages, browser_support
-from tests.browser_pages import IMAGE_LOADED, MAX_UPLOAD, SHOTS, WAIT_MS
+from tests.browser_pages import IMAGE_LOADED, MAX_UPLOAD, SHOTS, WAIT_MS, signed_in_page
 from tests.conftest import make_image
 
 browser = browser_support.browser  # the shared headless chromium
@@ -26,8 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 def test_upload_page_uploads_a_photo_and_opens_its_picture_page(context, stack, tmp_path):
     photo = tmp_path / "harbour at dusk.jpg"
     photo.write_bytes(make_image(1600, 1200, quality=95))
-    page = context.new_page()
-    page.goto(stack.url)
+    page = signed_in_page(context, stack)
 
     page.set_input_files("#file", str(photo))
     page.get_by_label("Alt text for harbour at dusk.jpg").fill("Boats in a harbour at dusk")
@@ -60,11 +59,22 @@ def test_upload_works_from_the_keyboard_alone(context, stack, tmp_path):
     photo = tmp_path / "keys.jpg"
     photo.write_bytes(make_image(640, 480))
     page = context.new_page()
+    # Playwright turns on file-chooser interception with a message it does not wait for;
+    # subscribing now, before any page action, means it is on long before Space is pressed
+    # (`expect_file_chooser` alone subscribes just before it and can lose that race).
+    page.on("filechooser", lambda _chooser: None)
     page.goto(stack.url)
-    for _ in range(10):  # skip link, home link, then the file input
+    for _ in range(10):  # skip link, home link, then the sign-in form's user name
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "file":
+        if page.evaluate("document.activeElement.id") == "username":
             break
+    assert page.evaluate("document.activeElement.id") == "username"
+    page.keyboard.type(stack.user)
+    page.keyboard.press("Tab")
+    page.keyboard.type(stack.password)
+    page.keyboard.press("Enter")  # submits the sign-in form
+    page.locator("#signed-in").wait_for(state="visible")
+    # Signed in, the form is gone and the focus is on the next step: choosing photos.
     assert page.evaluate("document.activeElement.id") == "file"
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
@@ -86,8 +96,7 @@ def test_upload_works_from_the_keyboard_alone(context, stack, tmp_path):
 def test_text_file_named_jpg_ends_with_a_clear_failure(context, stack, tmp_path):
     fake = tmp_path / "notes.jpg"
     fake.write_text("these are my notes, not a photo\n" * 20)
-    page = context.new_page()
-    page.goto(stack.url)
+    page = signed_in_page(context, stack)
     page.set_input_files("#file", str(fake))
     page.get_by_label("Decorative").check()
     page.get_by_role("button", name="Upload").click()
@@ -112,10 +121,9 @@ def test_page_refuses_wrong_type_and_oversize_before_asking_for_a_ticket(context
     text.write_text("hello")
     big = tmp_path / "huge.png"
     big.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(MAX_UPLOAD))
-    page = context.new_page()
+    page = signed_in_page(context, stack)
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url) if "api/" in request.url else None)
-    page.goto(stack.url)
     page.set_input_files("#file", [str(text), str(big)])
 
     rows = page.locator(".item")
@@ -146,8 +154,7 @@ def drop_files(page: Any, files: list[tuple[str, bytes]]) -> None:
 
 
 def test_several_dropped_files_upload_at_once_with_their_own_alt(context, stack):
-    page = context.new_page()
-    page.goto(stack.url)
+    page = signed_in_page(context, stack)
     drop_files(page, [("first.jpg", make_image(700, 500)), ("second.jpg", make_image(500, 700))])
     page.get_by_label("Alt text for first.jpg").fill("The first photo")
     page.get_by_label("Decorative").nth(1).check()
@@ -174,7 +181,7 @@ def test_several_dropped_files_upload_at_once_with_their_own_alt(context, stack)
 def test_refused_ticket_shows_the_servers_reason(context, stack, tmp_path):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(make_image(200, 100))
-    page = context.new_page()
+    page = signed_in_page(context, stack)
 
     def claim_a_pdf(route: Any) -> None:
         # The page never asks for a type the server refuses; send one anyway, to see
@@ -183,7 +190,6 @@ def test_refused_ticket_shows_the_servers_reason(context, stack, tmp_path):
         route.continue_(post_data=json.dumps({**body, "content_type": "application/pdf"}))
 
     page.route("**/api/uploads", claim_a_pdf)
-    page.goto(stack.url)
     page.set_input_files("#file", str(photo))
     page.get_by_label("Alt text for photo.jpg").fill("A test card")
     page.get_by_role("button", name="Upload").click()
@@ -197,7 +203,7 @@ def test_refused_ticket_shows_the_servers_reason(context, stack, tmp_path):
 def test_refused_upload_shows_the_buckets_reason(context, stack, tmp_path):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(make_image(200, 100))
-    page = context.new_page()
+    page = signed_in_page(context, stack)
     bucket = f"{stack.endpoint_url}/{stack.bucket}"
 
     def refuse(route: Any) -> None:
@@ -213,7 +219,6 @@ def test_refused_upload_shows_the_buckets_reason(context, stack, tmp_path):
         )
 
     page.route(f"{bucket}*", refuse)
-    page.goto(stack.url)
     page.set_input_files("#file", str(photo))
     page.get_by_label("Alt text for photo.jpg").fill("A test card")
     page.get_by_role("button", name="Upload").click()
@@ -227,8 +232,7 @@ def test_refused_upload_shows_the_buckets_reason(context, stack, tmp_path):
 def test_cancel_stops_an_upload_in_flight(context, stack, tmp_path):
     slow = tmp_path / "slow.jpg"
     slow.write_bytes(make_image(64, 64) + bytes(3 * MIB))
-    page = context.new_page()
-    page.goto(stack.url)
+    page = signed_in_page(context, stack)
     # Throttle this page's uploads so there is time to see progress and to cancel.
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -254,10 +258,9 @@ def test_cancel_stops_an_upload_in_flight(context, stack, tmp_path):
 def test_page_asks_for_alt_or_decorative_before_asking_for_a_ticket(context, stack, tmp_path):
     photo = tmp_path / "IMG_4032.jpg"
     photo.write_bytes(make_image(640, 480))
-    page = context.new_page()
+    page = signed_in_page(context, stack)
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url) if "api/" in request.url else None)
-    page.goto(stack.url)
     assert "Each photo needs alt text" in page.locator("#alt-rule").inner_text()
     page.set_input_files("#file", str(photo))
     page.get_by_role("button", name="Upload").click()
@@ -286,8 +289,7 @@ def test_page_asks_for_alt_or_decorative_before_asking_for_a_ticket(context, sta
 def test_alt_too_long_to_store_shows_the_servers_limit(context, stack, tmp_path):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(make_image(200, 100))
-    page = context.new_page()
-    page.goto(stack.url)
+    page = signed_in_page(context, stack)
     page.set_input_files("#file", str(photo))
     page.get_by_label("Alt text for photo.jpg").fill("夕暮れの海" * 98)
     page.get_by_role("button", name="Upload").click()

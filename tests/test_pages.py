@@ -192,3 +192,31 @@ def test_ready_page_alt_never_comes_from_the_file_name(alt, img_alt, details):
     assert "boat.jpg" not in img.group(0) and 'alt="boat"' not in html
     assert details in html
     assert ("· decorative" in html) == (alt == "")
+
+
+def test_upload_page_signs_in_before_it_uploads():
+    html = pages.upload_page(SETTINGS).html
+    assert 'id="sign-in-form" class="sign-in" data-api="api/session"' in html
+    assert '<label for="username">User name</label>' in html
+    assert '<label for="password">Password</label>' in html
+    assert 'autocomplete="current-password"' in html
+    # Until the script finds a session the file input is off and the page says why.
+    assert re.search(r'<input id="file"[^>]* disabled>', html)
+    assert "Sign in above to upload photos." in html
+    assert 'href="library"' in html
+    session = html.index("assets/session.js?v=")
+    assert session < html.index("assets/upload.js?v="), "the session script runs first"
+
+
+def test_library_page_is_a_shell_that_names_nobody():
+    page = pages.library_page()
+    assert page.status == 200
+    html = page.html
+    assert 'data-api="api/images"' in html
+    assert f'data-page-size="{pages.LIBRARY_PAGE_SIZE}"' in html
+    assert f'data-max-alt="{tickets.MAX_ALT}"' in html
+    assert re.search(r'src="assets/session\.js\?v=[0-9a-f]{12}"', html)
+    assert re.search(r'src="assets/library\.js\?v=[0-9a-f]{12}"', html)
+    assert html.index("assets/session.js") < html.index("assets/library.js")
+    assert 'href="./"' in html  # back to the upload page, under any stage prefix
+    assert "<script>" not in html

@@ -3,6 +3,10 @@
 // POST the file straight into the bucket with the ticket's fields while a progress bar
 // follows the real upload events, then poll the status API until the image is ready or
 // has failed. Recent uploads are kept in this browser (localStorage) only.
+//
+// Uploading needs a signed-in person: the sign-in form trades a user name and password
+// for an access token (session.js keeps it), every ticket request carries it, and an
+// expired one brings the form back with the photos still waiting.
 "use strict";
 
 (() => {
@@ -14,6 +18,16 @@
   const summary = document.getElementById("summary");
   const recentList = document.getElementById("recent");
   const forget = document.getElementById("forget");
+  const signInForm = document.getElementById("sign-in-form");
+  const username = document.getElementById("username");
+  const password = document.getElementById("password");
+  const signInButton = document.getElementById("sign-in");
+  const signInMessage = document.getElementById("sign-in-message");
+  const signedIn = document.getElementById("signed-in");
+  const who = document.getElementById("who");
+  const signOut = document.getElementById("sign-out");
+  const locked = document.getElementById("upload-locked");
+  const session = window.picsetSession;
 
   const limits = JSON.parse(form.dataset.limits);
   const api = form.dataset.api;
@@ -157,11 +171,15 @@
 
   function refresh() {
     const waiting = items.filter((item) => ["queued", "needs-alt"].includes(item.li.dataset.state)).length;
-    start.disabled = waiting === 0;
+    start.disabled = waiting === 0 || !session.current();
     start.textContent = waiting > 1 ? `Upload ${waiting} files` : "Upload";
   }
 
   function addFiles(files) {
+    if (!session.current()) {
+      summary.textContent = "Sign in first: only signed-in people can upload.";
+      return;
+    }
     for (const file of files) {
       const item = makeItem(file);
       items.push(item);
@@ -185,6 +203,14 @@
     item.remove.hidden = true;
   }
 
+  // Back to waiting, alt text editable again: the ticket was refused before anything was sent.
+  function unlock(item) {
+    item.decorative.disabled = false;
+    item.altInput.disabled = item.decorative.checked;
+    item.altFields.hidden = false;
+    item.remove.hidden = false;
+  }
+
   function cancelItem(item) {
     item.cancelled = true;
     item.cancel.hidden = true;
@@ -198,20 +224,30 @@
     try {
       response = await fetch(api, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: session.headers({ "Content-Type": "application/json" }),
         body: JSON.stringify(body),
       });
     } catch {
       setState(item, "error", "Could not reach picset to ask for an upload ticket. Check the connection and try again.");
       return null;
     }
-    const answer = await response.json().catch(() => null);
-    if (!response.ok) {
-      const reason = answer && answer.error ? answer.error.message : `HTTP ${response.status}`;
-      setState(item, "error", `Upload ticket refused: ${reason}`);
+    if (response.status === 401) {
+      // The token expired (or was revoked): sign in again, and this photo waits for it.
+      session.clear();
+      showSession("Your session has ended. Sign in again to upload.", true);
+      unlock(item);
+      setState(item, "queued", "Not uploaded yet: sign in again, then press Upload.");
+      username.focus();
       return null;
     }
-    return answer;
+    if (!response.ok) {
+      const reason = await session.reason(response);
+      // 429: a daily quota is used up; Retry-After says when it is not any more.
+      const retry = response.status === 429 ? session.retryText(response.headers.get("Retry-After")) : "";
+      setState(item, "error", `Upload ticket refused: ${reason}${retry ? ` ${retry}` : ""}`);
+      return null;
+    }
+    return response.json();
   }
 
   // The bucket answers errors in XML: show its <Message>, which says what it refused.
@@ -404,5 +440,59 @@
     for (const item of batch) upload(item, openWhenReady);
   });
 
+  // The page as the signed-in person (or nobody) sees it. `message` goes above the form.
+  function showSession(message = "", isError = false) {
+    const current = session.current();
+    signInForm.hidden = Boolean(current);
+    signedIn.hidden = !current;
+    locked.hidden = Boolean(current);
+    input.disabled = !current;
+    who.textContent = current ? current.username : "";
+    signInMessage.textContent = message;
+    signInMessage.classList.toggle("error", isError);
+    refresh();
+  }
+
+  function markInvalid(field, invalid) {
+    if (invalid) field.setAttribute("aria-invalid", "true");
+    else field.removeAttribute("aria-invalid");
+  }
+
+  signInForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const name = username.value.trim();
+    markInvalid(username, !name);
+    markInvalid(password, !password.value);
+    if (!name || !password.value) {
+      showSession("Enter your user name and your password.", true);
+      (name ? password : username).focus();
+      return;
+    }
+    signInButton.disabled = true;
+    signInButton.textContent = "Signing in…";
+    try {
+      await session.signIn(signInForm.dataset.api, name, password.value);
+      password.value = "";
+      markInvalid(password, false);
+      showSession();
+      input.focus(); // the form is gone: go on to choosing photos
+    } catch (error) {
+      password.value = "";
+      markInvalid(password, true);
+      showSession(error.message, true);
+      password.focus();
+    } finally {
+      signInButton.disabled = false;
+      signInButton.textContent = "Sign in";
+    }
+  });
+
+  signOut.addEventListener("click", () => {
+    session.clear();
+    showSession("You are signed out.");
+    username.focus();
+  });
+
+  showSession();
   showRecent();
 })();
