@@ -370,18 +370,18 @@ def parser() -> argparse.ArgumentParser:
     upload.set_defaults(run=cmd_upload)
 
     status = commands.add_parser("status", help="where an image stands")
-    status.add_argument("id")
+    status.add_argument("id", type=image_id_arg)
     status.add_argument("--json", action="store_true", help="print the manifest")
     status.set_defaults(run=cmd_status)
 
     reprocess = commands.add_parser("reprocess", help="run the pipeline again on originals")
     which = reprocess.add_mutually_exclusive_group(required=True)
-    which.add_argument("id", nargs="?")
+    which.add_argument("id", nargs="?", type=image_id_arg)
     which.add_argument("--all", action="store_true", help="every original in the bucket")
     reprocess.set_defaults(run=cmd_reprocess)
 
     delete = commands.add_parser("delete", help="delete an original, its variants, manifest")
-    delete.add_argument("id")
+    delete.add_argument("id", type=image_id_arg)
     delete.set_defaults(run=cmd_delete)
 
     bucket = commands.add_parser(
@@ -427,13 +427,35 @@ def build_target(
     )
 
 
+#: Image ids are URL-safe base64, so one in 64 begins with "-", which argparse would read
+#: as an option; such an argument is carried past argparse behind this prefix.
+ID_SHIELD = "id:"
+ID_COMMANDS = {"status", "reprocess", "delete"}
+
+
+def shield_ids(argv: Sequence[str]) -> list[str]:
+    """`argv` with every image id that starts with "-", after an id-taking command,
+    shielded from being read as an option."""
+    shielded, seen_command = [], False
+    for arg in argv:
+        if seen_command and arg.startswith("-") and keys.is_valid_id(arg):
+            arg = ID_SHIELD + arg
+        seen_command = seen_command or arg in ID_COMMANDS
+        shielded.append(arg)
+    return shielded
+
+
+def image_id_arg(raw: str) -> str:
+    return raw.removeprefix(ID_SHIELD)
+
+
 def main(
     argv: Sequence[str] | None = None,
     environ: Mapping[str, str] | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    args = parser().parse_args(argv)
+    args = parser().parse_args(shield_ids(sys.argv[1:] if argv is None else argv))
     out = out or sys.stdout
     err = err or sys.stderr
     try:

@@ -279,3 +279,29 @@ def test_upload_with_a_wrong_password_says_so(stack, tmp_path):
     assert done.returncode == 1
     assert f"signing in as {stack.user} failed: Wrong user name or password." in done.stderr
     assert "Traceback" not in done.stderr
+
+
+DASHED = "-" + "a" * 21
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param(["delete", DASHED], ["delete", "id:" + DASHED], id="leading-dash"),
+        pytest.param(
+            ["status", DASHED, "--json"], ["status", "id:" + DASHED, "--json"], id="then-option"
+        ),
+        pytest.param(["delete", "a" * 22], ["delete", "a" * 22], id="plain-id-untouched"),
+        pytest.param(
+            ["upload", "f.jpg", "--alt", DASHED],
+            ["upload", "f.jpg", "--alt", DASHED],
+            id="not-after-an-id-command",
+        ),
+    ],
+)
+def test_ids_that_start_with_a_dash_are_not_options(argv, expected):
+    from dev.cli import image_id_arg, parser, shield_ids
+
+    assert shield_ids(argv) == expected
+    if argv[0] != "upload":
+        assert parser().parse_args(shield_ids(argv)).id == image_id_arg(expected[1])
