@@ -10,6 +10,9 @@ or AWS, chosen by endpoint URL and profile.
     python -m dev.cli create-bucket [--origin URL]  the bucket, CORS, public read on images/,
                                                     and the failure queue (before `chalice
                                                     deploy` of a direct stage)
+    python -m dev.cli create-accounts [--name N]    before `chalice deploy`: user pool, app
+                                                    client and records table; prints the ids
+    python -m dev.cli add-user NAME PASSWORD        let a person sign in (PICSET_USER_POOL_ID)
     python -m dev.cli connect-failures FUNCTION     after `chalice deploy`: retries, maximum
                                                     event age and the failure destination
 
@@ -47,7 +50,14 @@ from chalicelib.manifest import Manifest
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
 from chalicelib.storage import S3Storage
-from dev.bootstrap import failure_destination, failure_queue, prepare_bucket
+from dev.bootstrap import (
+    create_table,
+    ensure_user,
+    failure_destination,
+    failure_queue,
+    identity,
+    prepare_bucket,
+)
 from dev.progress import ProgressBar
 
 DEFAULT_API = "http://127.0.0.1:8000/"
@@ -341,6 +351,37 @@ def cmd_connect_failures(target: Target, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- accounts (`chalice deploy` stages) ----------------------------------------------------
+
+
+def cmd_create_accounts(target: Target, args: argparse.Namespace) -> int:
+    """What the SAM and Terraform stages declare, for a stage deployed with `chalice
+    deploy`: the user pool (people are added by an administrator), its app client and the
+    records table; prints the ids the stage's configuration needs."""
+    settings = target.settings
+    found = identity(aws.client("cognito-idp", settings, target.session), args.name)
+    create_table(aws.client("dynamodb", settings, target.session), settings.table_name)
+    target.out.write(
+        f"pool {args.name} and table {settings.table_name} ready; in .chalice/config.json set\n"
+        f'  "PICSET_USER_POOL_ID": "{found.pool_id}",\n'
+        f'  "PICSET_USER_POOL_CLIENT_ID": "{found.client_id}"\n'
+    )
+    return 0
+
+
+def cmd_add_user(target: Target, args: argparse.Namespace) -> int:
+    """A person who may sign in: created confirmed, with the password given."""
+    if not target.settings.user_pool_id:
+        raise CliError("add-user needs the pool: PICSET_USER_POOL_ID")
+    cognito = aws.client("cognito-idp", target.settings, target.session)
+    try:
+        ensure_user(cognito, target.settings.user_pool_id, args.username, args.password)
+    except cognito.exceptions.InvalidPasswordException as exc:
+        raise CliError(f"the pool refused that password: {exc}") from exc
+    target.out.write(f"{args.username} may sign in\n")
+    return 0
+
+
 # --- entry point ------------------------------------------------------------------------
 
 
@@ -400,6 +441,17 @@ def parser() -> argparse.ArgumentParser:
     )
     connect.add_argument("function", help="the resize function, e.g. picset-dev-resize_upload")
     connect.set_defaults(run=cmd_connect_failures)
+
+    accounts = commands.add_parser(
+        "create-accounts", help="the user pool, its app client and the records table"
+    )
+    accounts.add_argument("--name", default="picset-dev-users", help="the pool's name")
+    accounts.set_defaults(run=cmd_create_accounts)
+
+    user = commands.add_parser("add-user", help="let a person sign in")
+    user.add_argument("username")
+    user.add_argument("password")
+    user.set_defaults(run=cmd_add_user)
     return root
 
 

@@ -305,3 +305,22 @@ def test_ids_that_start_with_a_dash_are_not_options(argv, expected):
     assert shield_ids(argv) == expected
     if argv[0] != "upload":
         assert parser().parse_args(shield_ids(argv)).id == image_id_arg(expected[1])
+
+
+def test_create_accounts_then_add_user_lets_that_person_sign_in(stack):
+    done = cli(stack, "create-accounts", "--name", "picset-cli-users")
+    assert done.returncode == 0, done.stdout + done.stderr
+    pool = re.search(r'"PICSET_USER_POOL_ID": "([^"]+)"', done.stdout)
+    client = re.search(r'"PICSET_USER_POOL_CLIENT_ID": "([^"]+)"', done.stdout)
+    assert pool and client
+    added = cli(stack, "add-user", "carol", "Carol-pass-12", PICSET_USER_POOL_ID=pool.group(1))
+    assert added.returncode == 0, added.stdout + added.stderr
+    cognito = aws.client("cognito-idp", Settings.from_env(stack.env))
+    answer = cognito.initiate_auth(
+        ClientId=client.group(1),
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "carol", "PASSWORD": "Carol-pass-12"},
+    )
+    assert answer["AuthenticationResult"]["AccessToken"]
+    weak = cli(stack, "add-user", "dave", "short", PICSET_USER_POOL_ID=pool.group(1))
+    assert weak.returncode == 1 and "refused that password" in weak.stderr
