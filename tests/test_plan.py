@@ -22,6 +22,20 @@ def test_plan_widths(source, widths, expected):
     assert plan_widths(source, widths) == expected
 
 
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        pytest.param((8000, 200), [640, 960, 1280, 1920, 2560], id="panorama-drops-8px-320"),
+        pytest.param((8000, 100), [1280, 1920, 2560], id="thinner-drops-more"),
+        pytest.param((5000, 10), [2560], id="nothing-tall-enough-keeps-widest"),
+        pytest.param((200, 8000), [200], id="tall-narrow-is-fine"),
+        pytest.param((4000, 3000), [320, 640, 960, 1280, 1920, 2560], id="photo-untouched"),
+    ],
+)
+def test_no_variant_is_thinner_than_16_px_where_the_source_allows(size, expected):
+    assert plan_widths(size[0], DEFAULT, size[1]) == expected
+
+
 def test_never_upscales_a_small_source():
     assert max(plan_widths(700, DEFAULT)) == 700
 

@@ -122,3 +122,16 @@ def test_logs_one_json_line_per_image(caplog):
     assert line["id"] == IMAGE_ID
     assert set(line["bytes_written"]) == {"avif", "webp", "jpeg"}
     assert "decode" in line["steps_ms"]
+
+
+def test_a_panorama_gets_no_variant_thinner_than_16_px():
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.linear_gradient("L").resize((8000, 200)).convert("RGB").save(buffer, "JPEG")
+    storage = MemoryStorage()
+    key = upload(storage, buffer.getvalue())
+    settings = Settings(widths=(320, 640, 960), max_upload_bytes=2_000_000)
+    outcome = Processor(storage, settings).process(UploadRecord(key))
+    assert outcome.status == "ready"
+    assert {(v.width, v.height) for v in outcome.manifest.variants} == {(640, 16), (960, 24)}

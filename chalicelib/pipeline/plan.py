@@ -4,16 +4,30 @@ from __future__ import annotations
 
 from .context import Context
 
+#: No variant's height is below this, where the source allows: a 320 px variant of an
+#: 8000 x 200 panorama would be 8 px tall, too thin to show anything.
+MIN_SHORT_SIDE = 16
 
-def plan_widths(source_width: int, widths: tuple[int, ...] | list[int]) -> list[int]:
-    """Widths to make, narrowest first: never upscale, de-duplicated, and the source's
-    own width when it is narrower than the widest configured one."""
+
+def plan_widths(
+    source_width: int, widths: tuple[int, ...] | list[int], source_height: int | None = None
+) -> list[int]:
+    """Widths to make, narrowest first: never upscale, de-duplicated, the source's own
+    width when it is narrower than the widest configured one, and (given the height) no
+    width whose variant would be under `MIN_SHORT_SIDE` px tall, unless nothing else is
+    left, when the widest stays."""
     if source_width < 1:
         return []
     chosen = {w for w in widths if 0 < w <= source_width}
     if widths and source_width < max(widths):
         chosen.add(source_width)
-    return sorted(chosen)
+    planned = sorted(chosen)
+    if source_height is None:
+        return planned
+    tall_enough = [
+        w for w in planned if scaled_height(w, source_width, source_height) >= MIN_SHORT_SIDE
+    ]
+    return tall_enough or planned[-1:]
 
 
 def scaled_height(width: int, source_width: int, source_height: int) -> int:
@@ -25,4 +39,4 @@ def plan(ctx: Context) -> None:
         ctx.display_width, ctx.display_height = ctx.source_height, ctx.source_width
     else:
         ctx.display_width, ctx.display_height = ctx.source_width, ctx.source_height
-    ctx.widths = plan_widths(ctx.display_width, ctx.options.widths)
+    ctx.widths = plan_widths(ctx.display_width, ctx.options.widths, ctx.display_height)
