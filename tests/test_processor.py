@@ -133,5 +133,5 @@ def test_a_panorama_gets_no_variant_thinner_than_16_px():
     key = upload(storage, buffer.getvalue())
     settings = Settings(widths=(320, 640, 960), max_upload_bytes=2_000_000)
     outcome = Processor(storage, settings).process(UploadRecord(key))
-    assert outcome.status == "ready"
+    assert outcome.status == "ready" and outcome.manifest is not None
     assert {(v.width, v.height) for v in outcome.manifest.variants} == {(640, 16), (960, 24)}
