@@ -16,11 +16,12 @@ the function was stopped (or never ran), `internal` when it raised.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from .queued import json_bodies
 
 log = logging.getLogger("picset.failures")
 
@@ -61,15 +62,10 @@ def parse(body: dict[str, Any]) -> Failure | None:
 
 
 def failures(sqs_event: dict[str, Any]) -> Iterator[Failure]:
-    for record in sqs_event.get("Records", []) or []:
-        raw = record.get("body", "")
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        found = parse(body) if isinstance(body, dict) else None
+    for _, body in json_bodies(sqs_event):
+        found = parse(body)
         if found is None:
-            log.error("dropping a failure message of no known shape: %r", raw[:200])
+            log.error("dropping a failure message of no known shape: %r", str(body)[:200])
             continue
         yield found
 

@@ -43,8 +43,9 @@ def is_test_event(body: dict[str, Any]) -> bool:
     return body.get("Event") == "s3:TestEvent"
 
 
-def messages(sqs_event: dict[str, Any]) -> Iterator[Message]:
-    """The S3 events inside a Lambda SQS event, skipping what is not one (logged)."""
+def json_bodies(sqs_event: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each record of a Lambda SQS event with its body, when that body is a JSON object;
+    any other body is logged and dropped (retrying it could never help)."""
     for record in sqs_event.get("Records", []) or []:
         raw = record.get("body", "")
         try:
@@ -55,6 +56,12 @@ def messages(sqs_event: dict[str, Any]) -> Iterator[Message]:
         if not isinstance(body, dict):
             log.error("dropping a message that is not a JSON object: %r", raw[:200])
             continue
+        yield record, body
+
+
+def messages(sqs_event: dict[str, Any]) -> Iterator[Message]:
+    """The S3 events inside a Lambda SQS event, skipping what is not one (logged)."""
+    for record, body in json_bodies(sqs_event):
         if is_test_event(body):
             continue
         attributes = record.get("attributes") or {}

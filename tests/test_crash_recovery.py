@@ -70,17 +70,7 @@ def test_a_worker_killed_mid_image_loses_nothing(stack):
     settings = Settings(bucket=stack.bucket, endpoint_url=stack.endpoint_url)
     sqs = aws.client("sqs", settings)
     queue_url = sqs.get_queue_url(QueueName=settings.queue_name)["QueueUrl"]
-    data = noisy_jpeg(5000, 3750)
-    ticket = requests.post(
-        f"{stack.url}api/uploads",
-        headers=stack.auth(),
-        json={"filename": "big.jpg", "content_type": "image/jpeg", "size": len(data), "alt": ""},
-        timeout=HTTP_TIMEOUT,
-    ).json()
-    posted = requests.post(
-        ticket["url"], data=ticket["fields"], files={"file": ("big.jpg", data)}, timeout=60
-    )
-    assert posted.status_code in (200, 204)
+    ticket = upload(stack, noisy_jpeg(5000, 3750))
 
     wait_until(
         lambda: in_flight(sqs, queue_url) > 0, "the worker taking the message", interval=0.05
