@@ -22,13 +22,11 @@ from dataclasses import dataclass
 
 from . import keys, state
 from .manifest import Manifest, from_json
-from .storage import PreconditionFailed, Storage
+from .storage import ObjectInfo, Storage, swap
 
 log = logging.getLogger("picset.manifests")
 
 CACHE_CONTROL = "no-cache"
-#: conditional puts that lose to another writer are read and tried again this often
-ATTEMPTS = 5
 
 
 class Superseded(Exception):
@@ -46,7 +44,10 @@ class Stored:
 
 
 def read(storage: Storage, image_id: str) -> Stored | None:
-    found = storage.get(keys.manifest_key(image_id))
+    return _parsed(storage.get(keys.manifest_key(image_id)), image_id)
+
+
+def _parsed(found: tuple[ObjectInfo, bytes] | None, image_id: str) -> Stored | None:
     if found is None:
         return None
     info, body = found
@@ -78,25 +79,26 @@ def answers(storage: Storage, manifest: Manifest, etag: str) -> bool:
 
 def change_alt(storage: Storage, image_id: str, alt: str) -> Manifest | None:
     """Rewrite the manifest in place with `alt`, keeping its revision and variants (a
-    conditional put on the ETag just read, tried again if a run wrote in between); None
+    conditional put on the ETag just read, decided again if a run wrote in between); None
     when there is no readable manifest yet (the image is still processing)."""
-    for _ in range(ATTEMPTS):
-        current = read(storage, image_id)
+    changed: list[Manifest] = []
+
+    def with_alt(found: tuple[ObjectInfo, bytes] | None) -> bytes | None:
+        changed.clear()
+        current = _parsed(found, image_id)
         if current is None or current.manifest is None:
             return None
-        changed = dataclasses.replace(current.manifest, alt=alt)
-        try:
-            storage.put(
-                keys.manifest_key(image_id),
-                changed.to_json(),
-                content_type="application/json",
-                cache_control=CACHE_CONTROL,
-                if_match=current.etag,
-            )
-        except PreconditionFailed:
-            continue
-        return changed
-    raise RuntimeError(f"the manifest of {image_id} kept changing under {ATTEMPTS} writes")
+        changed.append(dataclasses.replace(current.manifest, alt=alt))
+        return changed[0].to_json()
+
+    written = swap(
+        storage,
+        keys.manifest_key(image_id),
+        with_alt,
+        content_type="application/json",
+        cache_control=CACHE_CONTROL,
+    )
+    return changed[0] if written else None
 
 
 def replace(
@@ -107,23 +109,22 @@ def replace(
     Raises `Superseded` when the manifest in place stands higher, or, with
     `unless_finished` (the original's ETag), when it already answers for that original
     (a recorded failure never replaces an answer that exists)."""
-    for _ in range(ATTEMPTS):
-        current = read(storage, manifest.id)
-        previous = current.manifest if current else None
+    replaced: list[Manifest | None] = [None]
+
+    def unless_higher(found: tuple[ObjectInfo, bytes] | None) -> bytes:
+        current = _parsed(found, manifest.id)
+        previous = replaced[0] = current.manifest if current else None
         if previous is not None:
             finished = unless_finished is not None and answers(storage, previous, unless_finished)
             if standing(previous) > standing(manifest) or finished:
                 raise Superseded(previous)
-        try:
-            storage.put(
-                keys.manifest_key(manifest.id),
-                manifest.to_json(),
-                content_type="application/json",
-                cache_control=CACHE_CONTROL,
-                if_match=current.etag if current else None,
-                if_none_match=current is None,
-            )
-        except PreconditionFailed:
-            continue  # another run wrote in between: read it and judge again
-        return previous
-    raise RuntimeError(f"the manifest of {manifest.id} kept changing under {ATTEMPTS} writes")
+        return manifest.to_json()
+
+    swap(
+        storage,
+        keys.manifest_key(manifest.id),
+        unless_higher,
+        content_type="application/json",
+        cache_control=CACHE_CONTROL,
+    )
+    return replaced[0]

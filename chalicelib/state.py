@@ -22,13 +22,11 @@ import logging
 from dataclasses import asdict, dataclass
 
 from . import keys
-from .storage import PreconditionFailed, Storage
+from .storage import ObjectInfo, Storage, swap
 
 log = logging.getLogger("picset.state")
 
 VERSION = 1
-#: conditional puts that lose to another writer are read and tried again this often
-ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,12 @@ def from_json(raw: bytes) -> PrivateState:
 
 
 def _read(storage: Storage, image_id: str) -> tuple[PrivateState | None, str] | None:
-    found = storage.get(keys.private_key(image_id))
+    return _parsed(storage.get(keys.private_key(image_id)), image_id)
+
+
+def _parsed(
+    found: tuple[ObjectInfo, bytes] | None, image_id: str
+) -> tuple[PrivateState | None, str] | None:
     if found is None:
         return None
     info, body = found
@@ -89,20 +92,11 @@ def load(storage: Storage, image_id: str) -> PrivateState | None:
 
 def record(storage: Storage, state: PrivateState) -> bool:
     """Put `state` in place unless a state standing higher is there; True if written."""
-    for _ in range(ATTEMPTS):
-        found = _read(storage, state.id)
-        current, etag = found if found else (None, None)
+
+    def unless_higher(found: tuple[ObjectInfo, bytes] | None) -> bytes | None:
+        current = (_parsed(found, state.id) or (None, ""))[0]
         if current is not None and current.standing > state.standing:
-            return False
-        try:
-            storage.put(
-                keys.private_key(state.id),
-                state.to_json(),
-                content_type="application/json",
-                if_match=etag,
-                if_none_match=found is None,
-            )
-        except PreconditionFailed:
-            continue  # another run wrote in between: read it and judge again
-        return True
-    raise RuntimeError(f"the private state of {state.id} kept changing under {ATTEMPTS} writes")
+            return None
+        return state.to_json()
+
+    return swap(storage, keys.private_key(state.id), unless_higher, content_type="application/json")

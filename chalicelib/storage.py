@@ -10,9 +10,13 @@ is replaced only if nobody else replaced it since it was read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+#: Conditional puts that lose to another writer are read and decided again this often.
+SWAP_ATTEMPTS = 5
 
 
 class PreconditionFailed(Exception):
@@ -141,6 +145,38 @@ class S3Storage:
             metadata=dict(response.get("Metadata", {})),
             last_modified=response.get("LastModified"),
         )
+
+
+def swap(
+    storage: Storage,
+    key: str,
+    change: Callable[[tuple[ObjectInfo, bytes] | None], bytes | None],
+    *,
+    content_type: str,
+    cache_control: str | None = None,
+) -> bool:
+    """Read `key`, let `change` decide the new body from what is there (None: leave it
+    as it is), and put that body only if nobody wrote the key in between (`If-Match` on
+    the ETag read, `If-None-Match: *` when there was nothing); otherwise read and decide
+    again. True when written. `change` may raise to refuse."""
+    for _ in range(SWAP_ATTEMPTS):
+        found = storage.get(key)
+        body = change(found)
+        if body is None:
+            return False
+        try:
+            storage.put(
+                key,
+                body,
+                content_type=content_type,
+                cache_control=cache_control,
+                if_match=found[0].etag if found else None,
+                if_none_match=found is None,
+            )
+        except PreconditionFailed:
+            continue  # another writer came in between: read it and judge again
+        return True
+    raise RuntimeError(f"{key} kept changing under {SWAP_ATTEMPTS} conditional writes")
 
 
 def _is_missing(exc: Any) -> bool:
