@@ -17,9 +17,10 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("PIL", "pi
 """
 
 
-def test_importing_the_app_loads_no_imaging_library():
+def fresh_python(code: str) -> str:
+    """What `code` prints last, run in a fresh interpreter that imports nothing first."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env={"PATH": "/usr/bin:/bin", "PICSET_BUCKET": "picset-probe"},
         capture_output=True,
@@ -27,17 +28,13 @@ def test_importing_the_app_loads_no_imaging_library():
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_importing_the_app_loads_no_imaging_library():
+    assert json.loads(fresh_python(PROBE)) == []
 
 
 def test_the_resize_handler_still_reaches_the_processor():
-    done = subprocess.run(
-        [sys.executable, "-c", "import app; p = app.get_processor(); print(type(p).__name__)"],
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "PICSET_BUCKET": "picset-probe"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "Processor"
+    code = "import app; p = app.get_processor(); print(type(p).__name__)"
+    assert fresh_python(code) == "Processor"

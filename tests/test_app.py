@@ -1,43 +1,20 @@
 """Routes and the resize handler through chalice's test client, against moto in-process."""
 
 import json
-from collections.abc import Iterator
 
-import boto3
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
-import app as picset_app
 from chalicelib import keys, tickets
-from dev.bootstrap import create_table
-from tests.callers import header_caller
+from tests import app_client
+from tests.app_client import BUCKET
 from tests.conftest import make_image
+
+s3 = app_client.s3  # the in-process app and its mocked AWS, shared by the handler tests
+client = app_client.client
 
 #: the caller, as `tests.callers.header_caller` reads it in place of a verified token
 SIGNED_IN = {"X-Picset-Test-Sub": "0b0e3c2a-7d41-4c4e-9c55-5d1a2f3b4c5d"}
-
-BUCKET = "picset-test"
-
-
-@pytest.fixture
-def s3() -> Iterator[object]:
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        create_table(boto3.client("dynamodb", region_name="us-east-1"), "picset-images")
-        picset_app._clients.clear()
-        yield client
-        picset_app._clients.clear()
-
-
-@pytest.fixture
-def client(s3, monkeypatch) -> Iterator[Client]:
-    """The app with a signed-in caller: tokens themselves are checked in
-    tests/test_identity.py and over HTTP in tests/test_access.py."""
-    monkeypatch.setattr(picset_app, "current_caller", header_caller)
-    with Client(picset_app.app) as test_client:
-        yield test_client
 
 
 def post_json(client: Client, body: object, headers: dict[str, str] | None = None):

@@ -5,42 +5,23 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
 import app as picset_app
 from chalicelib import keys, manifests, state
 from chalicelib.storage import S3Storage
-from dev.bootstrap import create_table
-from tests.callers import header_caller
+from tests import app_client
+from tests.app_client import BUCKET
 from tests.conftest import make_image
 
-BUCKET = "picset-test"
+s3 = app_client.s3  # the in-process app and its mocked AWS, shared by the handler tests
+client = app_client.client
+
 ALICE = "a11ce000-0000-4000-8000-000000000001"
 BOB = "b0b00000-0000-4000-8000-000000000002"
-
-
-@pytest.fixture
-def s3() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        create_table(boto3.client("dynamodb", region_name="us-east-1"), "picset-images")
-        picset_app._clients.clear()
-        yield client
-        picset_app._clients.clear()
-
-
-@pytest.fixture
-def client(s3, monkeypatch) -> Iterator[Client]:
-    monkeypatch.setattr(picset_app, "current_caller", header_caller)
-    with Client(picset_app.app) as test_client:
-        yield test_client
 
 
 def as_(sub: str | None) -> dict[str, str]:
