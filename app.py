@@ -27,6 +27,7 @@ from chalicelib import (
     images,
     keys,
     library,
+    oembed,
     pages,
     queued,
     tickets,
@@ -34,7 +35,7 @@ from chalicelib import (
 from chalicelib.errors import RequestError, Unauthorized
 from chalicelib.settings import Settings
 from chalicelib.storage import S3Storage, Storage
-from chalicelib.web import base_url
+from chalicelib.web import page_url, site_root
 
 if TYPE_CHECKING:
     from chalicelib.processor import Processor
@@ -147,7 +148,7 @@ def _error_response(error: RequestError) -> Response:
 def _root() -> str:
     request = app.current_request
     assert request is not None
-    return base_url(request.headers, request.context)
+    return site_root(SETTINGS.site_url, request.headers, request.context)
 
 
 @app.route("/", methods=["GET"])
@@ -215,7 +216,7 @@ def create_upload() -> Response:
     ticket = tickets.issue_ticket(get_s3(), SETTINGS, ticket_request, image_id)
     root = _root()
     ticket["status_url"] = f"{root}api/images/{image_id}"
-    ticket["page_url"] = f"{root}images/{image_id}"
+    ticket["page_url"] = page_url(root, image_id)
     return _json(ticket, 201)
 
 
@@ -281,7 +282,22 @@ def image_status(image_id: str) -> Response:
 
 @app.route("/images/{image_id}", methods=["GET"])
 def image_page(image_id: str) -> Response:
-    return _html(pages.image_page(get_storage(), SETTINGS, image_id, now()))
+    return _html(pages.image_page(get_storage(), SETTINGS, image_id, now(), _root()))
+
+
+# Open to any origin (`Access-Control-Allow-Origin: *`, no credentials): what it answers
+# is public (the page shows the same), and browser-side embedders may fetch it too.
+@app.route("/api/oembed", methods=["GET"], cors=True)
+def oembed_for_page() -> Response:
+    """oEmbed 1.0: a picture page's URL in, its `<picture>` snippet out (`rich`)."""
+    request = app.current_request
+    assert request is not None
+    query: Mapping[str, str] = request.query_params or {}
+    try:
+        body = oembed.respond(get_storage(), SETTINGS, query, _root(), now())
+    except RequestError as error:
+        return _error_response(error)
+    return _json(body)
 
 
 # Exactly one trigger is wired per stage (`PICSET_TRIGGER`), so an upload is never

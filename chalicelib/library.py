@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import keys, manifests, quotas, records, removal, render, tickets
+from . import keys, manifests, quotas, records, removal, render, tickets, web
 from .errors import Conflict, Forbidden, NotFound, RequestError, Unauthorized
 from .identity import SUB_PATTERN, Caller
 from .images import PROCESSING
@@ -99,7 +99,7 @@ def entry(
         "filename": record.filename,
         "bytes": record.bytes,
         "created_at": record.created_at,
-        "page_url": f"{root}images/{record.id}",
+        "page_url": web.page_url(root, record.id),
         "status_url": f"{root}api/images/{record.id}",
     }
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import formats, images, render, tickets
+from . import formats, images, render, sharing, tickets, web
 from .errors import RequestError
 from .manifest import Manifest
 from .settings import Settings
@@ -156,8 +156,18 @@ def library_page() -> Page:
     return Page(200, html)
 
 
-def image_page(storage: Storage, settings: Settings, image_id: str, now: datetime) -> Page:
-    """The page for `GET /images/{image_id}`, whatever state the image is in at `now`."""
+def image_page(
+    storage: Storage,
+    settings: Settings,
+    image_id: str,
+    now: datetime,
+    site: str | None = None,
+) -> Page:
+    """The page for `GET /images/{image_id}`, whatever state the image is in at `now`.
+
+    `site` is the app's absolute root (the route always gives it): a ready image's page
+    then carries its share card (Open Graph, Twitter, oEmbed discovery), whose links must
+    be absolute. A processing or failed page has no image to show, so it has no card."""
     root = "../"
     try:
         state = images.lookup(storage, image_id, now, settings.processing_timeout_seconds)
@@ -176,11 +186,17 @@ def image_page(storage: Storage, settings: Settings, image_id: str, now: datetim
         return Page(200, render.render("failed.html", root=root, manifest=manifest))
     base = settings.variant_base_url
     fallback = render.fallback_format(manifest)
+    title = title_of(manifest)
     html = render.render(
         "image.html",
         root=root,
         manifest=manifest,
-        title=title_of(manifest),
+        title=title,
+        card=(
+            sharing.card(manifest, base, site, web.page_url(site, image_id), untitled=title)
+            if site
+            else None
+        ),
         markup=render.page_markup(manifest, base),
         # A plain string, so the template escapes it once more: inside the textarea the
         # browser decodes that layer and shows (and copies) the markup exactly.

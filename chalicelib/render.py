@@ -7,7 +7,7 @@ functions here are pure: the same manifest and base URL give the same HTML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,11 +129,20 @@ def picture_markup(
 ) -> Markup:
     """The `<picture>` element alone (already escaped). The defaults suit a page's main
     image: no `loading` (so eager) and `fetchpriority="high"`, as it is the LCP element."""
-    html = _env.get_template("picture.html").render(
-        pic=picture(manifest, base_url, sizes),
+    return picture_html(
+        picture(manifest, base_url, sizes),
         loading=loading,
         fetchpriority=fetchpriority,
         style=style,
+    )
+
+
+def picture_html(
+    pic: Picture, *, loading: str | None, fetchpriority: str | None, style: str
+) -> Markup:
+    """A worked-out `Picture` as its `<picture>` element: the one template for it."""
+    html = _env.get_template("picture.html").render(
+        pic=pic, loading=loading, fetchpriority=fetchpriority, style=style
     )
     return Markup(html.strip())
 
@@ -145,17 +154,60 @@ def page_markup(manifest: Manifest, base_url: str) -> Markup:
     return picture_markup(manifest, base_url, style=placeholder_style(pic))
 
 
-def embed_markup(manifest: Manifest, base_url: str) -> Markup:
+def fit_within(
+    width: int, height: int, max_width: int | None, max_height: int | None
+) -> tuple[int, int]:
+    """`width` x `height` scaled down, aspect kept, to fit the limits given (None: no
+    limit); never scaled up, never below 1 px."""
+    scale = min(
+        1.0,
+        max_width / width if max_width else 1.0,
+        max_height / height if max_height else 1.0,
+    )
+    if scale >= 1.0:
+        return width, height
+    fitted_width = min(max_width or width, max(1, round(width * scale)))
+    fitted_height = min(max_height or height, max(1, round(height * scale)))
+    return fitted_width, fitted_height
+
+
+def embed_picture(
+    manifest: Manifest,
+    base_url: str,
+    *,
+    max_width: int | None = None,
+    max_height: int | None = None,
+) -> Picture:
+    """The snippet's picture, its `width`/`height` fitted to the limits an embedder sets
+    (oEmbed's `maxwidth`/`maxheight`). A fitted one says in `sizes` that it is never laid
+    out wider than that, so a browser without `sizes="auto"` does not fetch for 100vw."""
+    pic = picture(manifest, base_url, EMBED_SIZES)
+    width, height = fit_within(pic.width, pic.height, max_width, max_height)
+    if (width, height) == (pic.width, pic.height):
+        return pic
+    sizes = f"auto, (min-width: {width}px) {width}px, 100vw"
+    return replace(pic, width=width, height=height, sizes=sizes)
+
+
+def embed_html(pic: Picture) -> Markup:
     """The snippet to paste into another site: lazy, because on a page picset knows
     nothing about the image is more likely below the fold than the LCP element; no
-    `fetchpriority`; `sizes="auto, ..."`; inline layout so it fits any container. The
-    placeholder stays only for opaque images: with no script to clear it, it would show
-    through a transparent one."""
-    pic = picture(manifest, base_url, EMBED_SIZES)
+    `fetchpriority`; inline layout so it fits any container. The placeholder stays only
+    for opaque images: with no script to clear it, it would show through a transparent
+    one."""
     style = EMBED_LAYOUT + ("" if pic.has_alpha else placeholder_style(pic))
-    return picture_markup(
-        manifest, base_url, sizes=EMBED_SIZES, loading="lazy", fetchpriority=None, style=style
-    )
+    return picture_html(pic, loading="lazy", fetchpriority=None, style=style)
+
+
+def embed_markup(
+    manifest: Manifest,
+    base_url: str,
+    *,
+    max_width: int | None = None,
+    max_height: int | None = None,
+) -> Markup:
+    """The snippet of the page's "Copy markup" and of oEmbed (`sizes="auto, ..."`)."""
+    return embed_html(embed_picture(manifest, base_url, max_width=max_width, max_height=max_height))
 
 
 def render(template: str, **values: Any) -> str:

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import formats
 
@@ -68,6 +69,15 @@ class Settings:
         _optional,
         "Base URL the browser loads variants from (a CDN in production); "
         "empty means the bucket's own URL.",
+    )
+    site_url: str | None = _setting(
+        "PICSET_SITE_URL",
+        None,
+        _optional,
+        "Public URL of the app's own pages, stage prefix included (e.g. "
+        "`https://pics.example/`): the pages' canonical and `og:url` links, the URLs the "
+        "API answers with, and the only origin whose picture pages `GET /api/oembed` "
+        "embeds; empty means the URL each request arrived at.",
     )
     widths: tuple[int, ...] = _setting(
         "PICSET_WIDTHS",
@@ -256,6 +266,11 @@ class Settings:
                 "PICSET_QUOTA_BYTES_PER_DAY must be at least PICSET_MAX_UPLOAD_BYTES "
                 "(or no file of the largest size could ever be uploaded)"
             )
+        if self.site_url is not None and not _is_site_url(self.site_url):
+            problems.append(
+                "PICSET_SITE_URL must be an http(s) URL with a host and no user, query or "
+                "fragment, e.g. https://pics.example/"
+            )
         if self.trigger not in {"s3", "sqs"}:
             problems.append("PICSET_TRIGGER must be `s3` or `sqs`")
         if problems:
@@ -280,6 +295,23 @@ class Settings:
     @property
     def sorted_widths(self) -> tuple[int, ...]:
         return tuple(sorted(set(self.widths)))
+
+
+def _is_site_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number in range
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and not parts.query
+        and not parts.fragment
+        and "?" not in url
+        and "#" not in url
+    )
 
 
 def _env_of(name: str) -> str:
