@@ -133,3 +133,30 @@ def test_embed_markup_suits_another_site(made, present, absent):
     for text in absent:
         assert text not in html
     assert all(url.startswith("https://") for url in re.findall(r'(?:src|srcset)="([^" ]+)', html))
+
+
+@pytest.mark.parametrize(
+    ("limits", "fitted"),
+    [
+        pytest.param((None, None), (1200, 900), id="no-limits"),
+        pytest.param((600, None), (600, 450), id="maxwidth"),
+        pytest.param((None, 450), (600, 450), id="maxheight"),
+        pytest.param((1000, 300), (400, 300), id="the-tighter-wins"),
+        pytest.param((5000, 5000), (1200, 900), id="never-upscaled"),
+        pytest.param((1, None), (1, 1), id="never-below-one-pixel"),
+        pytest.param((333, None), (333, 250), id="rounded"),
+    ],
+)
+def test_fit_within_scales_down_keeping_the_aspect(limits, fitted):
+    width, height = render.fit_within(1200, 900, *limits)
+    assert (width, height) == fitted
+    assert width <= (limits[0] or width) and height <= (limits[1] or height)
+
+
+def test_a_fitted_embed_says_its_width_in_sizes():
+    html = str(render.embed_markup(manifest(alt="A boat"), BASE, max_width=480))
+    assert 'width="480" height="360"' in html
+    assert html.count('sizes="auto, (min-width: 480px) 480px, 100vw"') == 3
+    assert html == str(
+        render.embed_html(render.embed_picture(manifest("A boat"), BASE, max_width=480))
+    )

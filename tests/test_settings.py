@@ -57,3 +57,24 @@ def test_every_setting_is_described():
     rows = describe()
     assert all(env.startswith("PICSET_") and doc for env, _default, doc in rows)
     assert len({env for env, _d, _doc in rows}) == len(rows)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("pics.example", id="no-scheme"),
+        pytest.param("ftp://pics.example/", id="not-http"),
+        pytest.param("https://", id="no-host"),
+        pytest.param("https://user@pics.example/", id="userinfo"),
+        pytest.param("https://pics.example/?stage=api", id="query"),
+        pytest.param("https://pics.example/#x", id="fragment"),
+        pytest.param("https://pics.example:port/", id="bad-port"),
+    ],
+)
+def test_site_url_must_be_a_plain_http_url(url):
+    with pytest.raises(SettingsError, match="PICSET_SITE_URL"):
+        Settings.from_env({"PICSET_SITE_URL": url})
+
+
+def test_site_url_may_carry_a_stage_prefix():
+    assert Settings.from_env({"PICSET_SITE_URL": "https://x.example/api/"}).site_url
