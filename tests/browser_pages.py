@@ -1,6 +1,6 @@
 """What the browser test modules share: the whole app on loopback (one per module), a
-processed photo, a fresh browser context per test, signing in through the upload page's
-form, and the snippets they evaluate.
+processed photo, a fresh browser context per test, a bare site on another origin,
+signing in through the upload page's form, and the snippets they evaluate.
 
 Each module aliases the fixtures it uses (`stack = browser_pages.stack`), so each gets
 its own stack; the chromium itself is shared (`tests/browser_support.py`).
@@ -8,7 +8,11 @@ its own stack; the chromium itself is shared (`tests/browser_support.py`).
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,3 +87,21 @@ def signed_in_page(context: Any, stack: Stack) -> Any:
     page = context.new_page()
     sign_in(page, stack)
     return page
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def other_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A bare static site on another loopback port: another origin than the app's."""
+    port = free_port()
+    handler = functools.partial(_Quiet, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}/", tmp_path
+    server.shutdown()
+    server.server_close()

@@ -6,17 +6,11 @@ artifacts/screenshots/browser/.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib import render
-from dev.stack import free_port
 from dev.waiting import wait_until
 from tests import browser_pages, browser_support
 from tests.browser_pages import IMAGE_LOADED, LAYOUT_SHIFT, SHOTS, WAIT_MS, variant_url
@@ -27,6 +21,7 @@ browser = browser_support.browser  # the shared headless chromium
 stack = browser_pages.stack  # this module's own app on loopback
 context = browser_pages.context
 ready_image = browser_pages.ready_image
+other_site = browser_pages.other_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -200,24 +195,6 @@ def test_unknown_image_gets_the_404_page(context, stack):
     assert response is not None and response.status == 404
     assert page.locator("h1").inner_text() == "Not found"
     assert page.locator("link[rel=stylesheet]").count() == 1
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def other_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A bare static site on another loopback port: another origin than the app's."""
-    port = free_port()
-    handler = functools.partial(_Quiet, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}/", tmp_path
-    server.shutdown()
-    server.server_close()
 
 
 def test_copied_markup_renders_on_another_site(browser, stack, ready_image, other_site):
