@@ -50,7 +50,11 @@ def site_root(
 ) -> str:
     """The root every absolute link of the app starts from: `PICSET_SITE_URL` when the
     stage sets it (a custom domain or CDN in front, whose host the request may not carry),
-    else the URL this request arrived at."""
+    else the URL this request arrived at.
+
+    Without the setting, the oEmbed check trusts the request's `Host`: behind API Gateway
+    that is the API's own domain (it routes by it), so a request cannot name another; a
+    proxy that forwards any `Host` unchecked needs `PICSET_SITE_URL` set."""
     if configured:
         return configured.rstrip("/") + "/"
     return base_url(headers, context)
