@@ -22,6 +22,7 @@ from chalice.app import S3Event, SQSEvent
 from chalicelib import (
     assets,
     aws,
+    events,
     failures,
     identity,
     images,
@@ -94,6 +95,12 @@ def get_dynamodb() -> Any:
     return _clients["dynamodb"]
 
 
+def get_events() -> Any:
+    if "events" not in _clients:
+        _clients["events"] = aws.client("events", SETTINGS)
+    return _clients["events"]
+
+
 def get_storage() -> Storage:
     return S3Storage(get_s3(), SETTINGS.bucket)
 
@@ -101,7 +108,7 @@ def get_storage() -> Storage:
 def get_processor() -> Processor:
     from chalicelib.processor import Processor  # the imaging stack: resize functions only
 
-    return Processor(get_storage(), SETTINGS)
+    return Processor(get_storage(), SETTINGS, announce=events.announcer(get_events, SETTINGS))
 
 
 _max_receives: dict[str, int | None] = {}
