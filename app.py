@@ -22,6 +22,7 @@ from chalice.app import S3Event, SQSEvent
 from chalicelib import (
     assets,
     aws,
+    contracts,
     events,
     failures,
     identity,
@@ -283,7 +284,28 @@ def image_status(image_id: str) -> Response:
         return _error_response(error)
     if state.manifest is None:
         return _json({"id": image_id, "status": state.status}, 202)
-    return _json(state.manifest.to_dict())
+    response = _json(state.manifest.to_dict())
+    # RFC 8288: the document this answer is an instance of
+    schema = f"{_root()}{contracts.path_of(contracts.MANIFEST)}"
+    response.headers["Link"] = f'<{schema}>; rel="describedby"'
+    return response
+
+
+@app.route("/api/schemas/{name}", methods=["GET"])
+def schema(name: str) -> Response:
+    """A published JSON Schema (`chalicelib/schemas/`), e.g. `manifest.v1.json`."""
+    body = contracts.load(name)
+    if body is None:
+        return _error_response(RequestError("not_found", "No such schema.", 404))
+    return Response(
+        body=body.decode(),
+        status_code=200,
+        headers={
+            "Content-Type": contracts.CONTENT_TYPE,
+            "Cache-Control": contracts.CACHE_CONTROL,
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @app.route("/images/{image_id}", methods=["GET"])
