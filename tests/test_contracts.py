@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
 import pytest
 
-from chalicelib import contracts, errors, formats, keys, manifests
+from chalicelib import contracts, errors, formats, images, keys, manifests
 from chalicelib.manifest import FAILED, READY, VERSION, ErrorInfo, Manifest, Source, Variant
 from chalicelib.manifest import from_dict as manifest_from_dict
 from chalicelib.processor import Processor, UploadRecord
@@ -187,6 +188,15 @@ def test_a_recorded_failure_is_valid(how, code):
     assert outcome.manifest is not None and outcome.manifest.error is not None
     assert outcome.manifest.error.code == code
     assert_valid(outcome.manifest.to_dict())
+
+
+def test_the_status_apis_computed_timeout_is_valid():
+    storage = MemoryStorage()
+    storage.put(KEY, make_image(300, 200), content_type="image/jpeg")
+    storage.age(KEY, 10_000)
+    found = images.lookup(storage, IMAGE_ID, datetime.now(UTC), 240)
+    assert found.manifest is not None and found.status == FAILED
+    assert_valid(found.manifest.to_dict())
 
 
 def test_a_manifest_with_changed_alt_is_valid():

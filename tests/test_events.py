@@ -15,7 +15,7 @@ import pytest
 from chalicelib import events, keys, manifests
 from chalicelib.manifest import FAILED, READY, ErrorInfo, Manifest, Source, Variant
 from chalicelib.processor import Processor, UploadRecord
-from chalicelib.settings import Settings
+from chalicelib.settings import Settings, SettingsError
 from dev.memory import MemoryStorage
 from tests.conftest import make_image
 
@@ -155,6 +155,12 @@ def test_a_send_is_retried_only_for_passing_errors(answers, sent, sends, caplog)
     else:
         (line,) = lost
         assert line["id"] == IMAGE_ID and line["revision"] == ready_manifest().revision
+
+
+def test_a_site_url_must_be_a_web_address():
+    with pytest.raises(SettingsError, match="PICSET_SITE_URL"):
+        Settings.from_env({"PICSET_SITE_URL": "pics.example/api/"})
+    assert Settings.from_env({"PICSET_SITE_URL": "https://pics.example/"}).site_url
 
 
 def test_an_empty_bus_setting_turns_events_off():
