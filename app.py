@@ -22,6 +22,8 @@ from chalice.app import S3Event, SQSEvent
 from chalicelib import (
     assets,
     aws,
+    contracts,
+    events,
     failures,
     identity,
     images,
@@ -95,6 +97,12 @@ def get_dynamodb() -> Any:
     return _clients["dynamodb"]
 
 
+def get_events() -> Any:
+    if "events" not in _clients:
+        _clients["events"] = aws.client("events", SETTINGS)
+    return _clients["events"]
+
+
 def get_storage() -> Storage:
     return S3Storage(get_s3(), SETTINGS.bucket)
 
@@ -102,7 +110,7 @@ def get_storage() -> Storage:
 def get_processor() -> Processor:
     from chalicelib.processor import Processor  # the imaging stack: resize functions only
 
-    return Processor(get_storage(), SETTINGS)
+    return Processor(get_storage(), SETTINGS, announce=events.announcer(get_events, SETTINGS))
 
 
 _max_receives: dict[str, int | None] = {}
@@ -277,7 +285,28 @@ def image_status(image_id: str) -> Response:
         return _error_response(error)
     if state.manifest is None:
         return _json({"id": image_id, "status": state.status}, 202)
-    return _json(state.manifest.to_dict())
+    response = _json(state.manifest.to_dict())
+    # RFC 8288: the document this answer is an instance of
+    schema = f"{_root()}{contracts.path_of(contracts.MANIFEST)}"
+    response.headers["Link"] = f'<{schema}>; rel="describedby"'
+    return response
+
+
+@app.route("/api/schemas/{name}", methods=["GET"])
+def schema(name: str) -> Response:
+    """A published JSON Schema (`chalicelib/schemas/`), e.g. `manifest.v1.json`."""
+    body = contracts.load(name)
+    if body is None:
+        return _error_response(RequestError("not_found", "No such schema.", 404))
+    return Response(
+        body=body.decode(),
+        status_code=200,
+        headers={
+            "Content-Type": contracts.CONTENT_TYPE,
+            "Cache-Control": contracts.CACHE_CONTROL,
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @app.route("/images/{image_id}", methods=["GET"])

@@ -24,6 +24,7 @@ from typing import Any
 
 from . import keys, manifests, pipeline, state
 from .errors import PicsetError, ProcessingFailed, TimedOut, TooLarge
+from .events import Announce
 from .manifest import FAILED, READY, ErrorInfo, Manifest, Source, Variant
 from .settings import Settings
 from .storage import ObjectInfo, Storage
@@ -86,12 +87,15 @@ class Processor:
         *,
         now: Callable[[], datetime] = utc_now,
         force: bool = False,
+        announce: Announce | None = None,
     ) -> None:
         self.storage = storage
         self.settings = settings
         self.options = pipeline.Options.from_settings(settings)
         self.now = now
         self.force = force
+        #: told of each manifest this processor puts in place (`chalicelib.events`)
+        self.announce = announce
 
     def handle_event(self, event: dict[str, Any]) -> list[Outcome]:
         return [self.process(record) for record in s3_records(event)]
@@ -136,6 +140,7 @@ class Processor:
                 # no answer exists reads the state of the manifest in place.
                 manifests.replace(self.storage, manifest, unless_finished=info.etag)
                 state.record(self.storage, _state_of(manifest, info))
+                self._announce(manifest)
                 outcome = Outcome(record.key, FAILED, image_id, manifest, error.detail)
             except manifests.Superseded as lost:
                 outcome = Outcome(record.key, "skipped", image_id, lost.current, "answered")
@@ -228,8 +233,17 @@ class Processor:
             self._delete_variants(manifest)
             detail = f"a newer run's manifest stands ({lost.current.revision})"
             return Outcome(record.key, "superseded", manifest.id, lost.current, detail, written)
+        # Announced before the tidy-up: a failed delete raises, and the delivery after it
+        # is skipped as already finished, so it would never announce this manifest.
+        self._announce(manifest)
         self._remove_stale(manifest, replaced)
         return Outcome(record.key, manifest.status, manifest.id, manifest, detail, written)
+
+    def _announce(self, manifest: Manifest) -> None:
+        """Only a manifest that went in place is announced, once, by the run that put it
+        there; a send that fails is logged and never undoes or fails the run."""
+        if self.announce is not None:
+            self.announce(manifest)
 
     def _ready_manifest(
         self,

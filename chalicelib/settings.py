@@ -18,6 +18,11 @@ from urllib.parse import urlsplit
 from . import formats
 
 MIB = 1024 * 1024
+#: The services `PICSET_ACCOUNTS_ENDPOINT_URL` serves. LocalStack's free edition has no
+#: Cognito; DynamoDB and EventBridge stay on the same moto server beside it, so a local run
+#: has one emulation of each whichever emulator serves S3 and SQS (the local events rule
+#: delivers to a queue on that same server).
+ACCOUNTS_SERVICES = ("cognito-idp", "dynamodb", "events")
 
 
 class SettingsError(ValueError):
@@ -45,8 +50,17 @@ def _bool(raw: str) -> bool:
     raise ValueError(f"expected true or false, got {raw!r}")
 
 
-def _setting(env: str, default: Any, parse: Callable[[str], Any], doc: str) -> Any:
-    return field(default=default, metadata={"env": env, "parse": parse, "doc": doc})
+#: Marks a setting whose variable set to "" means something of its own (see `empty`).
+_DEFAULT = object()
+
+
+def _setting(
+    env: str, default: Any, parse: Callable[[str], Any], doc: str, *, empty: Any = _DEFAULT
+) -> Any:
+    """A setting; `empty` is what the variable set to "" means, when that is not the
+    default (e.g. "turned off")."""
+    metadata = {"env": env, "parse": parse, "doc": doc, "empty": empty}
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -151,9 +165,9 @@ class Settings:
         None,
         _optional,
         "Endpoint of an emulator for who people are and what they own (Cognito and "
-        "DynamoDB), when it is not `PICSET_ENDPOINT_URL`: LocalStack's free edition has no "
-        "Cognito, so `--localstack` runs moto's server beside it for both; empty means "
-        "`PICSET_ENDPOINT_URL`.",
+        "DynamoDB), and for EventBridge, when it is not `PICSET_ENDPOINT_URL`: LocalStack's "
+        "free edition has no Cognito, so `--localstack` runs moto's server beside it for "
+        "all three; empty means `PICSET_ENDPOINT_URL`.",
     )
     trigger: str = _setting(
         "PICSET_TRIGGER",
@@ -209,6 +223,23 @@ class Settings:
     log_json: bool = _setting(
         "PICSET_LOG_JSON", True, _bool, "Log one JSON line per processed image."
     )
+    event_bus: str = _setting(
+        "PICSET_EVENT_BUS",
+        "default",
+        str,
+        "EventBridge bus (name or ARN) that gets an `Image Ready` or `Image Failed` event "
+        "each time a resize run puts a manifest in place (see docs/events.md); set it "
+        "empty to publish none.",
+        empty="",
+    )
+    site_url: str | None = _setting(
+        "PICSET_SITE_URL",
+        None,
+        _optional,
+        "The app's own URL as people open it (the API's URL with its stage, or a custom "
+        "domain); events name each image's page under it. Empty: events carry "
+        "`page_url: null`.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -217,7 +248,11 @@ class Settings:
         for spec in dataclasses.fields(cls):
             env = spec.metadata["env"]
             raw = environ.get(env)
-            if raw is None or raw.strip() == "":
+            if raw is None:
+                continue
+            if raw.strip() == "":
+                if spec.metadata["empty"] is not _DEFAULT:
+                    values[spec.name] = spec.metadata["empty"]
                 continue
             try:
                 values[spec.name] = spec.metadata["parse"](raw)
@@ -273,6 +308,8 @@ class Settings:
             )
         if self.trigger not in {"s3", "sqs"}:
             problems.append("PICSET_TRIGGER must be `s3` or `sqs`")
+        if self.site_url and not self.site_url.startswith(("https://", "http://")):
+            problems.append("PICSET_SITE_URL must be an http(s) URL, e.g. https://example.com/")
         if problems:
             raise SettingsError("; ".join(problems))
         return self
@@ -288,7 +325,7 @@ class Settings:
 
     def endpoint_for(self, service: str) -> str | None:
         """The emulator endpoint for one AWS service (None: AWS itself)."""
-        if service in ("cognito-idp", "dynamodb") and self.accounts_endpoint_url:
+        if service in ACCOUNTS_SERVICES and self.accounts_endpoint_url:
             return self.accounts_endpoint_url
         return self.endpoint_url
 

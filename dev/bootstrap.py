@@ -1,7 +1,8 @@
 """Create what AWS would have: the bucket, its CORS rules, public read on `images/` only,
 the upload queue (its dead-letter queue is the failure queue), the S3 -> SQS
 notification for `uploads/`, and the records table with its `by-id` index (moto only).
-Idempotent, so it can run on every start, against moto or LocalStack.
+Idempotent, so it can run on every start, against moto or LocalStack. For a developer,
+`events_queue` also subscribes a queue to picset's events, as a site would.
 
 The upload queue's `maxReceiveCount` is read from the queued stage's template
 (`deploy/sam-prod.json`), the one place it is set; the code reads it back from the queue.
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib import keys, records
+from chalicelib import events, keys, records
 from chalicelib.settings import Settings
 
 VISIBILITY_TIMEOUT = 60
@@ -212,6 +213,51 @@ def bootstrap(
         },
     )
     return Queues(url, arn, dead)
+
+
+#: The local subscriber to picset's events: a rule on the bus and the queue it feeds.
+EVENTS_QUEUE = "picset-events"
+EVENTS_RULE = "picset-events-to-queue"
+
+
+def events_pattern() -> dict[str, Any]:
+    """The rule's pattern: every event picset sends, and nothing else on the bus."""
+    return {"source": [events.SOURCE]}
+
+
+def events_queue(eventbridge: Any, sqs: Any, bus: str, queue_name: str = EVENTS_QUEUE) -> str:
+    """A queue that receives every picset event on `bus`, through a rule as a site would
+    make one (with the queue policy AWS needs for it); the queue's URL. `sqs` must be on
+    the same emulator as `eventbridge`: the rule delivers to a queue of its own server."""
+    url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    rule_arn = eventbridge.put_rule(
+        Name=EVENTS_RULE,
+        EventBusName=bus,
+        EventPattern=json.dumps(events_pattern()),
+        State="ENABLED",
+        Description="picset's events, for a developer to read",
+    )["RuleArn"]
+    # Only this rule may send to the queue (AWS checks it; the emulators do not).
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    eventbridge.put_targets(
+        Rule=EVENTS_RULE, EventBusName=bus, Targets=[{"Id": queue_name, "Arn": arn}]
+    )
+    return str(url)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from urllib3 import encode_multipart_formdata
 
-from chalicelib import aws, formats, images, keys, removal
+from chalicelib import aws, events, formats, images, keys, removal
 from chalicelib.errors import NotFound
 from chalicelib.manifest import Manifest
 from chalicelib.processor import Processor, UploadRecord
@@ -280,7 +280,11 @@ def cmd_reprocess(target: Target, args: argparse.Namespace) -> int:
         if not keys.is_valid_id(args.id) or storage.head(keys.upload_key(args.id)) is None:
             raise CliError(f"no original for id {args.id!r} in {target.settings.bucket}")
         upload_keys = [keys.upload_key(args.id)]
-    processor = Processor(storage, target.settings, force=True)
+    # A reprocess puts new manifests in place, so sites hear of them as of any upload.
+    announce = events.announcer(
+        lambda: aws.client("events", target.settings, target.session), target.settings
+    )
+    processor = Processor(storage, target.settings, force=True, announce=announce)
     counts: Counter[str] = Counter()
     failed: list[str] = []
     started = time.monotonic()

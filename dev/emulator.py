@@ -1,4 +1,5 @@
-"""moto's server, as the local stack runs it: S3, SQS, Cognito and DynamoDB on loopback.
+"""moto's server, as the local stack runs it: S3, SQS, Cognito, DynamoDB and EventBridge
+on loopback.
 
 One fidelity fix: DynamoDB applies each conditional write atomically (that is what makes a
 quota's `ConditionExpression` hold under concurrent requests), but moto's server serves

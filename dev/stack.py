@@ -9,6 +9,7 @@ starts none of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import signal
@@ -20,8 +21,12 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dev.waiting import DEADLINE, wait_until
+
+if TYPE_CHECKING:
+    from chalicelib.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -82,6 +87,8 @@ class Stack:
     identity_port: int | None = None
     quiet: bool = False
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    #: the queue the bootstrap subscribes to picset's events (None with events off)
+    events_queue_url: str | None = None
     _state: tempfile.TemporaryDirectory[str] | None = None
     _identity: dict[str, str] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)
@@ -123,6 +130,7 @@ class Stack:
             PICSET_TRIGGER="sqs",
             PICSET_PROCESSING_TIMEOUT_SECONDS=str(self.processing_bound),
             PICSET_ACCOUNTS_ENDPOINT_URL=self.identity_url,
+            PICSET_SITE_URL=self.url,
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
@@ -207,6 +215,7 @@ class Stack:
                 # on LocalStack too: the client reaches moto's server beside it
                 dynamodb=aws.client("dynamodb", settings),
             )
+            self.events_queue_url = self._subscribe_to_events(settings)
             cognito = aws.client("cognito-idp", settings)
             found = identity(cognito, f"{self.bucket}-users")
             ensure_user(cognito, found.pool_id, self.user, self.password)
@@ -217,6 +226,28 @@ class Stack:
         finally:
             os.environ.clear()
             os.environ.update(saved)
+
+    def _subscribe_to_events(self, settings: Settings) -> str | None:
+        """The local events queue, on the server that emulates EventBridge (moto's, also
+        beside LocalStack), since a rule delivers only to a queue of its own server."""
+        from chalicelib import aws
+        from dev.bootstrap import events_queue
+
+        if not settings.event_bus:
+            return None
+        beside = dataclasses.replace(settings, endpoint_url=settings.endpoint_for("events"))
+        return events_queue(
+            aws.client("events", settings), aws.client("sqs", beside), settings.event_bus
+        )
+
+    def events_client(self) -> Any:
+        """An SQS client for `events_queue_url`."""
+        from chalicelib import aws
+        from chalicelib.settings import Settings
+
+        settings = Settings.from_env(self.env)
+        beside = dataclasses.replace(settings, endpoint_url=settings.endpoint_for("events"))
+        return aws.client("sqs", beside)
 
     def add_user(self, username: str, password: str | None = None) -> str:
         """Another user of the local pool; its password."""

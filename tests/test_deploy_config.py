@@ -55,6 +55,10 @@ def settings_of(stage: str) -> Settings:
     return Settings.from_env(STAGES[stage].get("environment_variables", {}))
 
 
+def event_bus_arn(settings: Settings) -> str:
+    return f"arn:aws:events:*:*:event-bus/{settings.event_bus}"
+
+
 def test_local_stage_keeps_emulator_values_out():
     """`chalice local` copies the stage's variables over the stack's own; an endpoint or
     bucket here would point the local API away from the emulator."""
@@ -94,6 +98,8 @@ def test_policies_name_only_the_stage_bucket_queue_and_log_groups(stage):
             elif service == "dynamodb":
                 table = f":table/{settings.table_name}"
                 assert resource.endswith((table, f"{table}/index/by-id")), resource
+            elif service == "events":
+                assert resource == event_bus_arn(settings), resource
             elif service == "logs":
                 name = "picset-" + stage + ("" if function == "api_handler" else f"-{function}")
                 assert resource.split("log-group:/aws/lambda/")[1] in (name, f"{name}:*")
@@ -219,14 +225,50 @@ def test_the_dev_terraform_declares_the_same_table_pool_and_throttling():
 def test_the_terraform_override_keeps_the_stage_variables_and_adds_the_ids():
     from dev.terraform_env import override
 
-    variables = override("dev")["resource"]["aws_lambda_function"]["api_handler"]["environment"][
-        "variables"
-    ]
-    for name, value in STAGES["dev"]["environment_variables"].items():
-        if name != "PICSET_TABLE_NAME":
-            assert variables[name] == value
+    functions = override("dev")["resource"]["aws_lambda_function"]
+    assert set(functions) == {"api_handler", "resize_upload", "record_failure"}
+    for function in functions.values():
+        variables = function["environment"]["variables"]
+        for name, value in STAGES["dev"]["environment_variables"].items():
+            if name != "PICSET_TABLE_NAME":
+                assert variables[name] == value
+    variables = functions["api_handler"]["environment"]["variables"]
     assert variables["PICSET_USER_POOL_ID"] == "${aws_cognito_user_pool.users.id}"
     assert variables["PICSET_USER_POOL_CLIENT_ID"] == "${aws_cognito_user_pool_client.web.id}"
+    assert "PICSET_SITE_URL" not in variables
+
+
+@pytest.mark.parametrize("stage", DEPLOYABLE)
+def test_only_the_functions_that_write_manifests_announce_them(stage):
+    """The resize and failure functions put one event per manifest on the stage's bus:
+    `events:PutEvents` on that bus alone. The API puts none (an alt change is no news)."""
+    settings = settings_of(stage)
+    assert settings.event_bus == "default"
+    for function, document in stage_policies(stage).items():
+        announced = {pair for pair in grants(document) if pair[0].startswith("events:")}
+        if function == "api_handler":
+            assert announced == set()
+        else:
+            assert announced == {("events:PutEvents", event_bus_arn(settings))}
+
+
+def test_the_functions_that_announce_know_the_apis_url():
+    """The page URL in an event is the API's own URL (its stage prefix included) plus
+    `images/<id>`: the prod template passes it in, and so does the Terraform override."""
+    from dev.terraform_env import override
+
+    stage_prefix = STAGES["prod"]["api_gateway_stage"]
+    expected = {
+        "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+        f"/{stage_prefix}/"
+    }
+    for name in ("ResizeUpload", "RecordFailure"):
+        variables = TEMPLATE["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert variables == {"PICSET_SITE_URL": expected}
+    functions = override("dev")["resource"]["aws_lambda_function"]
+    for name in ("resize_upload", "record_failure"):
+        site = functions[name]["environment"]["variables"]["PICSET_SITE_URL"]
+        assert site == "${aws_api_gateway_deployment.rest_api.invoke_url}/"
 
 
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}

@@ -1,10 +1,13 @@
 """The whole flow against the real moto server over HTTP, exactly as a browser would do
 it: ticket, multipart POST to the bucket, the worker picks up the S3 event from SQS,
-then the status, the page and every variant URL the page names."""
+then the status, the page and every variant URL the page names; and the event a site
+hears through its own rule, read from the local events queue."""
 
 import io
+import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -92,3 +95,65 @@ def test_text_file_named_jpg_fails_clearly(stack):
     assert manifest["error"]["code"] == "unsupported_format"
     page = requests.get(ticket["page_url"], timeout=HTTP_TIMEOUT)
     assert "not an image picset can read" in page.text
+
+
+class Inbox:
+    """The local events queue (the bootstrap's rule on the default bus feeds it), read
+    as a site's consumer would: every event kept by image id, each message deleted."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.sqs = stack.events_client()
+        assert stack.events_queue_url is not None
+        self.url = stack.events_queue_url
+        self.heard: dict[str, list[dict[str, Any]]] = {}
+
+    def _receive(self) -> None:
+        answer = self.sqs.receive_message(
+            QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
+        for message in answer.get("Messages", []):
+            event = json.loads(message["Body"])
+            self.heard.setdefault(event["detail"]["id"], []).append(event)
+            self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+
+    def event_for(self, image_id: str) -> dict[str, Any]:
+        def heard() -> dict[str, Any] | None:
+            self._receive()
+            found = self.heard.get(image_id)
+            return found[0] if found else None
+
+        return wait_until(heard, f"an event for {image_id}")
+
+
+@pytest.fixture(scope="module")
+def inbox(stack: Stack) -> Inbox:
+    return Inbox(stack)
+
+
+def test_a_ready_image_is_announced_on_the_bus(stack, inbox):
+    ticket = upload(stack, make_image(700, 500), "ann-at-the-beach.jpg", "image/jpeg")
+    manifest = wait_done(ticket["status_url"])
+    event = inbox.event_for(ticket["id"])
+    assert (event["source"], event["detail-type"]) == ("picset", "Image Ready")
+    assert event["detail"] == {
+        "id": ticket["id"],
+        "status": "ready",
+        "revision": manifest["revision"],
+        "page_url": ticket["page_url"],
+        "error_code": None,
+        "variant_count": len(manifest["variants"]),
+    }
+    assert "ann-at-the-beach" not in json.dumps(event)
+    assert len(inbox.heard[ticket["id"]]) == 1
+
+
+def test_a_failed_image_is_announced_with_its_code(stack, inbox):
+    ticket = upload(stack, b"\x00garbage\xff" * 40, "garbage.png", "image/png")
+    manifest = wait_done(ticket["status_url"])
+    assert manifest["status"] == "failed"
+    event = inbox.event_for(ticket["id"])
+    assert (event["source"], event["detail-type"]) == ("picset", "Image Failed")
+    detail = event["detail"]
+    assert (detail["status"], detail["error_code"]) == ("failed", "unsupported_format")
+    assert (detail["variant_count"], detail["page_url"]) == (0, ticket["page_url"])
+    assert detail["revision"] == manifest["revision"]

@@ -178,11 +178,54 @@ def test_terraform_failure_destination_fits_chalices_output(tf, addon_name):
         assert name in section[kind], f"{kind}.{name} is not in chalice.tf.json"
 
 
-def test_terraform_override_names_chalices_api_function(tf):
+def test_terraform_override_names_chalices_functions_and_resources(tf):
     from dev.terraform_env import override
 
-    (name,) = override("dev")["resource"]["aws_lambda_function"]
-    assert name in tf["resource"]["aws_lambda_function"]
+    functions = override("dev")["resource"]["aws_lambda_function"]
+    assert set(functions) <= set(tf["resource"]["aws_lambda_function"])
+    text = json.dumps(functions)
+    assert "aws_api_gateway_deployment.rest_api.invoke_url" in text
+    assert "rest_api" in tf["resource"]["aws_api_gateway_deployment"]
+
+
+def _announces(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {
+        (s["Action"], s["Resource"]) for s in statements if str(s["Action"]).startswith("events:")
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "announces"),
+    [
+        pytest.param("resize_upload_role", True, id="resize"),
+        pytest.param("record_failure_role", True, id="failures"),
+        pytest.param("api_handler_role", False, id="api"),
+    ],
+)
+def test_terraform_roles_may_put_events_on_the_bus_only(tf, role, announces):
+    policy = json.loads(tf["resource"]["aws_iam_role_policy"][role]["policy"])
+    bus = f"arn:aws:events:*:*:event-bus/{_stage_settings('dev').event_bus}"
+    assert _announces(policy["Statement"]) == ({("events:PutEvents", bus)} if announces else set())
+
+
+@pytest.mark.parametrize(
+    ("function", "announces"),
+    [
+        pytest.param("ResizeUpload", True, id="resize"),
+        pytest.param("RecordFailure", True, id="failures"),
+        pytest.param("APIHandler", False, id="api"),
+    ],
+)
+def test_sam_functions_that_announce_may_put_events_on_the_bus_only(cfn, function, announces):
+    resources = cfn["Resources"]
+    properties = resources[function]["Properties"]
+    variables = properties["Environment"]["Variables"]
+    assert variables["PICSET_BUCKET"] == _stage_settings("prod").bucket  # the merge kept them
+    (policy,) = resources[properties["Role"]["Fn::GetAtt"][0]]["Properties"]["Policies"]
+    bus = f"arn:aws:events:*:*:event-bus/{_stage_settings('prod').event_bus}"
+    granted = _announces(policy["PolicyDocument"]["Statement"])
+    assert granted == ({("events:PutEvents", bus)} if announces else set())
+    assert ("PICSET_SITE_URL" in variables) is announces
 
 
 def test_sam_passes_the_pool_client_and_table_to_the_api_and_throttles_it(cfn):
@@ -355,6 +398,8 @@ def test_package_holds_the_app_and_not_the_dev_tools(terraform):
         "chalicelib/templates/image.html",
         # The colour step reads it at run time for CMYK files without a profile.
         "chalicelib/profiles/cmyk-fallback.icc",
+        # `GET /api/schemas/manifest.v1.json` serves it.
+        "chalicelib/schemas/manifest.v1.json",
     } <= names
     assert not [n for n in names if n.startswith(("dev/", "tests/", "boto3/", "botocore/"))]
 
