@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from . import web
 from .manifest import FAILED, READY, Manifest
 from .settings import Settings
 
@@ -53,7 +54,7 @@ def page_url(site_url: str | None, image_id: str) -> str | None:
     """The image's picture page under the app's own URL (None when it is not known)."""
     if not site_url:
         return None
-    return f"{site_url.rstrip('/')}/images/{image_id}"
+    return web.page_url(site_url.rstrip("/") + "/", image_id)
 
 
 def detail(manifest: Manifest, site_url: str | None) -> dict[str, Any]:

@@ -90,8 +90,9 @@ class Settings:
         _optional,
         "Public URL of the app's own pages, stage prefix included (e.g. "
         "`https://pics.example/`): the pages' canonical and `og:url` links, the URLs the "
-        "API answers with, and the only origin whose picture pages `GET /api/oembed` "
-        "embeds; empty means the URL each request arrived at.",
+        "API answers with, the only origin whose picture pages `GET /api/oembed` "
+        "embeds, and the page URL in events; empty means the URL each request arrived "
+        "at (and `page_url: null` in events, which have no request).",
     )
     widths: tuple[int, ...] = _setting(
         "PICSET_WIDTHS",
@@ -232,14 +233,6 @@ class Settings:
         "empty to publish none.",
         empty="",
     )
-    site_url: str | None = _setting(
-        "PICSET_SITE_URL",
-        None,
-        _optional,
-        "The app's own URL as people open it (the API's URL with its stage, or a custom "
-        "domain); events name each image's page under it. Empty: events carry "
-        "`page_url: null`.",
-    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -308,8 +301,6 @@ class Settings:
             )
         if self.trigger not in {"s3", "sqs"}:
             problems.append("PICSET_TRIGGER must be `s3` or `sqs`")
-        if self.site_url and not self.site_url.startswith(("https://", "http://")):
-            problems.append("PICSET_SITE_URL must be an http(s) URL, e.g. https://example.com/")
         if problems:
             raise SettingsError("; ".join(problems))
         return self
