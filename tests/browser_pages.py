@@ -42,10 +42,14 @@ LAYOUT_SHIFT = """() => new Promise(resolve => {
 })"""
 
 
+BROWSER_WIDTHS = "320,640,960,1280,1920,2560"
+
+
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    env = {"PICSET_MAX_UPLOAD_BYTES": str(MAX_UPLOAD)}
+    # The pages' tests reason about which width chromium picks, so they name the widths.
+    env = {"PICSET_MAX_UPLOAD_BYTES": str(MAX_UPLOAD), "PICSET_WIDTHS": BROWSER_WIDTHS}
     with Stack(app_port=free_port(), s3_port=free_port(), quiet=True, extra_env=env) as running:
         yield running
 

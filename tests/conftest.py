@@ -55,6 +55,26 @@ def make_image(
     return buffer.getvalue()
 
 
+def make_photo(width: int, height: int, detail: int = 2) -> bytes:
+    """A photo-like JPEG: octaves of noise, each twice as coarse and stronger than the
+    last (roughly the 1/f spectrum of a photo), so its bytes grow with width as a photo's
+    do; `make_image`'s gradient barely grows at all."""
+    from PIL import ImageChops
+
+    bands = []
+    for _ in range(3):
+        band = Image.new("L", (width, height), 128)
+        for octave in range(1, 8):
+            coarse = (max(1, width >> octave), max(1, height >> octave))
+            noise = Image.effect_noise(coarse, detail * octave)
+            noise = noise.resize((width, height), Image.Resampling.BICUBIC)
+            band = ImageChops.add(band, noise, 1, -128)
+        bands.append(band)
+    buffer = io.BytesIO()
+    Image.merge("RGB", bands).save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
 @pytest.fixture
 def jpeg_bytes() -> bytes:
     return make_image(1200, 800)

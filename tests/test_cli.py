@@ -29,7 +29,9 @@ CLI_TIMEOUT = 600
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    with Stack(app_port=free_port(), s3_port=free_port(), quiet=True) as running:
+    # `status` prints the widths, so the widths are named (not spaced by bytes).
+    env = {"PICSET_WIDTHS": "320,640,960,1280,1920,2560"}
+    with Stack(app_port=free_port(), s3_port=free_port(), quiet=True, extra_env=env) as running:
         yield running
 
 

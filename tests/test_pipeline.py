@@ -1,11 +1,15 @@
 import io
+import itertools
 
 import pytest
 from PIL import Image
 
 from chalicelib import errors
-from chalicelib.pipeline import Context, Options, run
-from tests.conftest import make_image
+from chalicelib.pipeline import STEPS, Context, Options, run
+from chalicelib.pipeline.plan import MIN_SHORT_SIDE
+from chalicelib.pipeline.spacing import FEWEST, MOST
+from chalicelib.settings import Settings
+from tests.conftest import make_image, make_photo
 
 SMALL = Options(widths=(100, 200, 400))
 
@@ -67,6 +71,55 @@ def test_exif_orientation_is_applied_and_stripped():
         assert decoded.width < decoded.height
         assert 0x0112 not in decoded.getexif()
         assert 0x8825 not in decoded.getexif()
+
+
+#: The steps up to `space`: enough to see the widths a picture gets.
+THROUGH_SPACE = STEPS[: [name for name, _ in STEPS].index("space") + 1]
+JPEG_ONLY = Options(formats=("jpeg",))
+
+
+def test_a_photo_gets_widths_whose_jpegs_differ_by_about_the_step():
+    ctx = process(make_photo(1200, 900), JPEG_ONLY)
+    sizes = sorted((o.width, len(o.body)) for o in ctx.outputs)
+    widths = [width for width, _ in sizes]
+    assert widths[0] == 320 and widths[-1] == 1200
+    assert FEWEST < len(widths) < MOST, "the step, not a clamp, decides this photo's count"
+    step = JPEG_ONLY.width_step_bytes
+    for (_, smaller), (_, larger) in itertools.pairwise(sizes):
+        assert 0.6 * step < larger - smaller < 1.4 * step
+    assert "space" in ctx.timings
+
+
+def test_a_larger_step_gives_fewer_widths():
+    data = make_photo(1200, 900)
+    fine = run(Context(data=data, options=JPEG_ONLY), THROUGH_SPACE).widths
+    coarse = Options(formats=("jpeg",), width_step_bytes=40_000)
+    assert len(run(Context(data=data, options=coarse), THROUGH_SPACE).widths) < len(fine)
+
+
+def test_a_set_width_list_gives_exactly_that_list():
+    settings = Settings.from_env({"PICSET_WIDTHS": "320,640,960,1280,1920,2560"})
+    options = Options.from_settings(settings)
+    ctx = run(Context(data=make_photo(3000, 2000), options=options), THROUGH_SPACE)
+    assert ctx.widths == [320, 640, 960, 1280, 1920, 2560]
+
+
+def test_a_byte_spaced_panorama_has_no_variant_under_16_px_tall():
+    data = make_image(8000, 200)
+    ctx = run(Context(data=data, options=JPEG_ONLY), THROUGH_SPACE)
+    assert ctx.widths[0] == 640 and ctx.widths[-1] == 2560
+    assert all(round(200 * w / 8000) >= MIN_SHORT_SIDE for w in ctx.widths)
+
+
+def test_a_transparent_image_is_spaced_by_its_png_bytes():
+    image = Image.effect_noise((900, 600), 60).convert("RGBA")
+    image.putalpha(Image.linear_gradient("L").resize((900, 600)))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    ctx = run(Context(data=buffer.getvalue()), THROUGH_SPACE)
+    assert ctx.has_alpha
+    assert ctx.widths[0] == 320 and ctx.widths[-1] == 900
+    assert FEWEST <= len(ctx.widths) <= MOST
 
 
 def test_jpeg_is_decoded_at_reduced_scale():

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from chalicelib import errors
-from chalicelib.pipeline import Context, Options, run
+from chalicelib.pipeline import STEPS, Context, Options, run
 from chalicelib.pipeline.colour import colour, has_transparency, to_srgb
 from chalicelib.pipeline.decode import decode
 from chalicelib.pipeline.describe import dominant_color, placeholder_uri
@@ -20,6 +20,7 @@ from chalicelib.pipeline.orient import TRANSPOSE, upright
 from chalicelib.pipeline.plan import plan
 from chalicelib.pipeline.resize import cascade
 from chalicelib.pipeline.sniff import sniff
+from chalicelib.pipeline.spacing import FEWEST
 from tests.conftest import make_image
 from tests.crafted import Frame, canvas_bomb_gif, gif, two_page_tiff
 
@@ -499,3 +500,11 @@ def test_heic_is_decoded_through_pillow_heif():
     assert ctx.format == "heif"
     assert (ctx.display_width, ctx.display_height) == (400, 200)
     assert {o.format for o in ctx.outputs} == {"avif", "webp", "jpeg"}
+
+
+def test_an_animation_gets_the_fewest_widths_spaced_by_area():
+    through_space = STEPS[: [name for name, _ in STEPS].index("space") + 1]
+    ctx = run(Context(data=animated(3, (1200, 900))), through_space)
+    assert ctx.animated
+    assert len(ctx.widths) == FEWEST
+    assert ctx.widths[0] == 320 and ctx.widths[-1] == 1200

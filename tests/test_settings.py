@@ -1,12 +1,23 @@
 import pytest
 
+from chalicelib.pipeline import Options
 from chalicelib.settings import Settings, SettingsError, describe
 
 
 def test_defaults_are_valid():
     settings = Settings.from_env({})
-    assert settings.widths == (320, 640, 960, 1280, 1920, 2560)
+    assert settings.widths == ()
+    assert settings.width_step_bytes == 20_000
     assert settings.formats == ("avif", "webp", "jpeg")
+
+
+def test_widths_are_spaced_by_bytes_unless_a_list_is_set():
+    assert Options.from_settings(Settings.from_env({})).spaced_by_bytes
+    assert Options.from_settings(Settings.from_env({"PICSET_WIDTHS": " "})).spaced_by_bytes
+    fixed = Options.from_settings(Settings.from_env({"PICSET_WIDTHS": "960,320"}))
+    assert not fixed.spaced_by_bytes and fixed.widths == (320, 960)
+    stepped = Settings.from_env({"PICSET_WIDTH_STEP_BYTES": "50000"})
+    assert Options.from_settings(stepped).width_step_bytes == 50_000
 
 
 def test_reads_lists_and_numbers():
@@ -23,6 +34,8 @@ def test_reads_lists_and_numbers():
     [
         pytest.param({"PICSET_WIDTHS": "abc"}, "PICSET_WIDTHS", id="not-a-number"),
         pytest.param({"PICSET_WIDTHS": "5"}, "PICSET_WIDTHS", id="too-narrow"),
+        pytest.param({"PICSET_WIDTH_STEP_BYTES": "10"}, "PICSET_WIDTH_STEP_BYTES", id="step"),
+        pytest.param({"PICSET_WIDTH_STEP_BYTES": "2k"}, "PICSET_WIDTH_STEP_BYTES", id="step-nan"),
         pytest.param({"PICSET_FORMATS": "avif,gif"}, "PICSET_FORMATS", id="unknown-format"),
         pytest.param({"PICSET_FORMATS": "avif"}, "must include jpeg", id="no-fallback"),
         pytest.param({"PICSET_AVIF_QUALITY": "0"}, "PICSET_AVIF_QUALITY", id="quality"),

@@ -18,7 +18,10 @@ from ..settings import Settings
 class Options:
     """What the pipeline needs from the settings, and nothing about AWS."""
 
-    widths: tuple[int, ...] = (320, 640, 960, 1280, 1920, 2560)
+    #: Fixed widths (`PICSET_WIDTHS`); empty: spaced by bytes (`spaced_by_bytes`).
+    widths: tuple[int, ...] = ()
+    #: Bytes between neighbouring variants of the fallback format, when spaced by bytes.
+    width_step_bytes: int = 20_000
     formats: tuple[str, ...] = ("avif", "webp", "jpeg")
     avif_quality: int = 50
     avif_speed: int = 8
@@ -34,6 +37,7 @@ class Options:
     def from_settings(cls, settings: Settings) -> Options:
         return cls(
             widths=settings.sorted_widths,
+            width_step_bytes=settings.width_step_bytes,
             formats=settings.formats,
             avif_quality=settings.avif_quality,
             avif_speed=settings.avif_speed,
@@ -44,6 +48,11 @@ class Options:
             max_pixels=settings.max_pixels,
             max_frames=settings.max_frames,
         )
+
+    @property
+    def spaced_by_bytes(self) -> bool:
+        """No fixed list: `plan` fixes the two ends and `space` the widths between."""
+        return not self.widths
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,8 @@ class Context:
     orientation: int = 1
     #: Frames kept; over 1 only for a format `sniff.may_animate` names, within the caps.
     frames: int = 1
-    # plan: output widths, largest last; display size after orientation
+    # plan: output widths, largest last (only the two ends until `space`, when spaced
+    # by bytes); display size after orientation
     display_width: int = 0
     display_height: int = 0
     widths: list[int] = field(default_factory=list)

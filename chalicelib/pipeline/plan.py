@@ -1,12 +1,24 @@
-"""Step: choose the output widths. Pure: a function of the source size and the settings."""
+"""Step: choose the output widths. Pure: a function of the source size and the settings.
+
+With `PICSET_WIDTHS` set, the widths are that list (`plan_widths`). Without it they are
+spaced by bytes: this step, which sees only the header, fixes the two ends
+(`plan_bounds`), so decode can pick its draft scale from the widest, and `space` fills in
+the widths between once the pixels are decoded.
+"""
 
 from __future__ import annotations
+
+import math
 
 from .context import Context
 
 #: No variant's height is below this, where the source allows: a 320 px variant of an
 #: 8000 x 200 panorama would be 8 px tall, too thin to show anything.
 MIN_SHORT_SIDE = 16
+#: The ends of a byte-spaced list: nothing narrower is worth a file of its own (a phone
+#: slot at 1x), nothing wider is needed (a full-width slot on a 1280 px screen at 2x).
+NARROWEST = 320
+WIDEST = 2560
 
 
 def plan_widths(
@@ -30,6 +42,20 @@ def plan_widths(
     return tall_enough or planned[-1:]
 
 
+def plan_bounds(source_width: int, source_height: int | None = None) -> list[int]:
+    """The narrowest and widest width of a byte-spaced list: `NARROWEST` (or, for a thin
+    source, the first width whose variant is `MIN_SHORT_SIDE` px tall) and the source's
+    width up to `WIDEST`. One width when they meet: a source narrower than `NARROWEST`
+    gives its own, a source too thin for any other width its widest."""
+    if source_width < 1:
+        return []
+    widest = min(WIDEST, source_width)
+    narrowest = min(NARROWEST, widest)
+    if source_height:
+        narrowest = max(narrowest, math.ceil(MIN_SHORT_SIDE * source_width / source_height))
+    return [widest] if narrowest >= widest else [narrowest, widest]
+
+
 def scaled_height(width: int, source_width: int, source_height: int) -> int:
     return max(1, round(source_height * width / source_width))
 
@@ -39,4 +65,7 @@ def plan(ctx: Context) -> None:
         ctx.display_width, ctx.display_height = ctx.source_height, ctx.source_width
     else:
         ctx.display_width, ctx.display_height = ctx.source_width, ctx.source_height
-    ctx.widths = plan_widths(ctx.display_width, ctx.options.widths, ctx.display_height)
+    if ctx.options.spaced_by_bytes:
+        ctx.widths = plan_bounds(ctx.display_width, ctx.display_height)
+    else:
+        ctx.widths = plan_widths(ctx.display_width, ctx.options.widths, ctx.display_height)

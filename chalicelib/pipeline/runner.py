@@ -17,12 +17,16 @@ from .plan import plan
 from .resize import resize
 from .shrink import shrink
 from .sniff import sniff
+from .space import space
 
 Step = Callable[[Context], None]
 
 #: plan comes before decode (not after colour) because decode needs the widest
 #: planned width to choose its scale; planning needs only the header. shrink comes
-#: before colour so colour converts only the pixels that are kept.
+#: before colour so colour converts only the pixels that are kept. space (widths spaced
+#: by bytes) comes after colour, because the bytes it measures must be those of the
+#: upright sRGB pixels the variants are made of, and before resize, which makes the
+#: widths it chooses; plan has already fixed the widest, so decode's scale is the same.
 STEPS: tuple[tuple[str, Step], ...] = (
     ("sniff", sniff),
     ("guard", guard),
@@ -31,6 +35,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("orient", orient),
     ("shrink", shrink),
     ("colour", colour),
+    ("space", space),
     ("resize", resize),
     ("describe", describe),
     ("encode", encode),

@@ -15,6 +15,7 @@ from PIL import Image
 
 from chalicelib import pipeline
 from chalicelib.pipeline.plan import plan_widths
+from chalicelib.pipeline.runner import Step
 from chalicelib.settings import Settings
 
 from .seed import make_seed_set, seed_widths
@@ -60,8 +61,19 @@ def seedjob_options(data: bytes) -> pipeline.Options:
     )
 
 
+def steps_through(last: str) -> tuple[tuple[str, Step], ...]:
+    """The pipeline's steps up to and including `last`."""
+    names = [name for name, _ in pipeline.STEPS]
+    return pipeline.STEPS[: names.index(last) + 1]
+
+
 def full_widths(data: bytes, options: pipeline.Options) -> list[int]:
-    return plan_widths(display_size(data)[0], options.widths)
+    """The widths picset makes of this input: widths spaced by bytes need the decoded
+    pixels, so the pipeline runs (untimed) through its `space` step."""
+    if not options.spaced_by_bytes:
+        return plan_widths(display_size(data)[0], options.widths)
+    ctx = pipeline.run(pipeline.Context(data=data, options=options), steps_through("space"))
+    return ctx.widths
 
 
 def _picset(data: bytes, options: pipeline.Options) -> Callable[[], Made]:
