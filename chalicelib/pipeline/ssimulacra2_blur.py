@@ -34,6 +34,9 @@ SIGMA = 1.5
 #: small band block wastes few multiplications on zeros; 16-32 measured fastest).
 _BLOCK = 32
 _BAND_BLOCK = 16
+#: The widest matrix product the exact blur makes: OpenBLAS runs a product of 16 x 24 by
+#: 24 x n on one thread while n stays under about 680.
+_BLAS_SPAN = 512
 
 
 @dataclass(frozen=True)
@@ -179,14 +182,23 @@ def _band_slices(n: int) -> list[tuple[slice, slice, np.ndarray]]:
 
 def exact_blur(stack: np.ndarray) -> np.ndarray:
     """Blur every plane of `stack` (rows, planes, columns) with the recursion's exact taps;
-    same layout, float32."""
+    same layout, float32. Columns first, then rows; each product is kept under `_BLAS_SPAN`
+    wide, because OpenBLAS spreads larger ones over threads, and on a busy machine its
+    waiting threads made a score six times slower than it takes on one."""
     rows, planes, columns = stack.shape
     by_column = np.empty((planes, columns, rows), dtype=_F32)
     view = stack.transpose(1, 2, 0)  # (planes, columns, rows), no copy
-    for outputs, inputs, weights in _band_slices(columns):
-        np.matmul(weights, view[:, inputs, :], out=by_column[:, outputs, :])
-    flat = by_column.reshape(planes * columns, rows)
-    out = np.empty((rows, planes * columns), dtype=_F32)
-    for outputs, inputs, weights in _band_slices(rows):
-        np.matmul(weights, flat[:, inputs].T, out=out[outputs])
-    return out.reshape(rows, planes, columns)
+    for span in _spans(rows):
+        for outputs, inputs, weights in _band_slices(columns):
+            np.matmul(weights, view[:, inputs, span], out=by_column[:, outputs, span])
+    source = by_column.transpose(0, 2, 1)  # (planes, rows, columns), no copy
+    out = np.empty((rows, planes, columns), dtype=_F32)
+    target = out.transpose(1, 0, 2)  # (planes, rows, columns), no copy
+    for span in _spans(columns):
+        for outputs, inputs, weights in _band_slices(rows):
+            np.matmul(weights, source[:, inputs, span], out=target[:, outputs, span])
+    return out
+
+
+def _spans(n: int) -> list[slice]:
+    return [slice(start, min(n, start + _BLAS_SPAN)) for start in range(0, n, _BLAS_SPAN)]
