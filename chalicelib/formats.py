@@ -38,6 +38,14 @@ class Encoder:
     #: Rough encode CPU per pixel, relative to WebP at its default settings, used to
     #: schedule the costliest job first (measured in docs/encoder-settings.md).
     cost_per_pixel: float = 1.0
+    #: For a lossy encoder: the qualities a perceptual search may try (`pipeline.quality`),
+    #: and where it starts for a target of 70 on SSIMULACRA2. None: lossless, no search.
+    quality_range: tuple[int, int] | None = None
+    quality_seed: int = 0
+    #: The extra arguments that keep full-resolution chroma (4:4:4), which the search may
+    #: use on small variants; None where Pillow cannot ask the encoder for it (WebP: libwebp's
+    #: sharp YUV is not among the arguments Pillow passes on).
+    full_chroma: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,9 @@ TABLE: tuple[Format, ...] = (
             fixed={"optimize": True, "progressive": True},
             from_options={"quality": "jpeg_quality"},
             cost_per_pixel=0.4,
+            quality_range=(30, 95),
+            quality_seed=74,
+            full_chroma={"subsampling": 0},
         ),
     ),
     Format(
@@ -126,7 +137,12 @@ TABLE: tuple[Format, ...] = (
         extension="webp",
         content_type="image/webp",
         source_type="image/webp",
-        encoder=Encoder("WEBP", from_options={"quality": "webp_quality", "method": "webp_method"}),
+        encoder=Encoder(
+            "WEBP",
+            from_options={"quality": "webp_quality", "method": "webp_method"},
+            quality_range=(30, 95),
+            quality_seed=74,
+        ),
     ),
     Format(
         name="avif",
@@ -144,6 +160,9 @@ TABLE: tuple[Format, ...] = (
             "AVIF",
             from_options={"quality": "avif_quality", "speed": "avif_speed"},
             cost_per_pixel=4.0,
+            quality_range=(20, 90),
+            quality_seed=56,
+            full_chroma={"subsampling": "4:4:4"},
         ),
     ),
     Format(

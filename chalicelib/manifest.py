@@ -24,6 +24,13 @@ class Variant:
     key: str
     bytes: int
     content_type: str
+    #: the encoder quality it was written at (None for PNG and GIF, which are lossless)
+    quality: int | None = None
+    #: its SSIMULACRA2 score against the resized image, when it was scored (`auto`
+    #: quality); a variant wider than 640 px is scored on a 640 x 640 window at its centre
+    score: float | None = None
+    #: chroma resolution of a lossy variant: "4:2:0", or "4:4:4" where that was smaller
+    chroma: str | None = None
 
 
 #: Fields manifests written before the private state (`chalicelib.state`) carried in

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import formats, images, render, sharing, tickets, web
 from .errors import RequestError
-from .manifest import Manifest
+from .manifest import Manifest, Variant
 from .settings import Settings
 from .storage import Storage
 
@@ -52,6 +52,10 @@ class VariantRow:
     #: Bytes saved against the fallback format at the same width, in percent; None for
     #: the fallback itself or when the fallback has no variant at that width.
     saving: int | None
+    #: Its SSIMULACRA2 score, one decimal (None when it was not scored), and the
+    #: encoder quality and chroma it was written at, for the cell's tooltip.
+    score_text: str | None = None
+    setting_text: str = ""
 
 
 def upload_limits(settings: Settings) -> dict[str, Any]:
@@ -112,9 +116,19 @@ def variant_rows(manifest: Manifest) -> list[VariantRow]:
                 size_text=human_bytes(variant.bytes),
                 share=round(100 * variant.bytes / largest, 1),
                 saving=saving,
+                score_text=f"{variant.score:.1f}" if variant.score is not None else None,
+                setting_text=setting_text(variant),
             )
         )
     return rows
+
+
+def setting_text(variant: Variant) -> str:
+    """`quality 54, 4:4:4 chroma`, or "" for a lossless variant."""
+    if variant.quality is None:
+        return ""
+    text = f"quality {variant.quality}"
+    return f"{text}, {variant.chroma} chroma" if variant.chroma else text
 
 
 def title_of(manifest: Manifest) -> str:

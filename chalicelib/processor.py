@@ -335,6 +335,9 @@ class Processor:
                 key=keys.variant_key(image_id, revision, out.width, out.format),
                 bytes=len(out.body),
                 content_type=out.content_type,
+                quality=out.quality,
+                score=out.score,
+                chroma=out.chroma,
             )
             for out in outputs
         ]

@@ -132,6 +132,27 @@ class Settings:
         "PICSET_WEBP_METHOD", 2, int, "WebP effort, 0 (fastest) - 6 (smallest)."
     )
     jpeg_quality: int = _setting("PICSET_JPEG_QUALITY", 80, int, "JPEG quality, 0-95.")
+    quality: str = _setting(
+        "PICSET_QUALITY",
+        "auto",
+        str,
+        "`auto`: each variant's quality is searched so it scores PICSET_QUALITY_TARGET on "
+        "SSIMULACRA2; `fixed`: the three qualities above.",
+    )
+    quality_target: float = _setting(
+        "PICSET_QUALITY_TARGET",
+        70.0,
+        float,
+        "SSIMULACRA2 score every variant 480 px or wider reaches in `auto` (70 is high, "
+        "90 visually lossless).",
+    )
+    quality_budget_seconds: float = _setting(
+        "PICSET_QUALITY_BUDGET_SECONDS",
+        20.0,
+        float,
+        "Time the `auto` search may take per image; after it, the fixed qualities are used "
+        "and the manifest says so.",
+    )
     max_upload_bytes: int = _setting(
         "PICSET_MAX_UPLOAD_BYTES",
         40 * MIB,
@@ -285,6 +306,12 @@ class Settings:
         for name in ("avif_quality", "webp_quality", "jpeg_quality"):
             if not 1 <= getattr(self, name) <= 100:
                 problems.append(f"{_env_of(name)} must be between 1 and 100")
+        if self.quality not in {"auto", "fixed"}:
+            problems.append("PICSET_QUALITY must be `auto` or `fixed`")
+        if not 30 <= self.quality_target <= 95:
+            problems.append("PICSET_QUALITY_TARGET must be between 30 and 95")
+        if self.quality_budget_seconds <= 0:
+            problems.append("PICSET_QUALITY_BUDGET_SECONDS must be positive")
         if not 0 <= self.avif_speed <= 10:
             problems.append("PICSET_AVIF_SPEED must be between 0 and 10")
         if not 0 <= self.webp_method <= 6:

@@ -1,5 +1,6 @@
 """The pages' pure helpers and each state's page, on in-memory storage."""
 
+import dataclasses
 import json
 import re
 from datetime import UTC, datetime
@@ -220,3 +221,33 @@ def test_library_page_is_a_shell_that_names_nobody():
     assert html.index("assets/session.js") < html.index("assets/library.js")
     assert 'href="./"' in html  # back to the upload page, under any stage prefix
     assert "<script>" not in html
+
+
+def test_variant_rows_show_each_score_and_what_it_was_made_at():
+    scored = dataclasses.replace(
+        variant("avif", 640, 900), quality=54, score=71.234, chroma="4:4:4"
+    )
+    unscored = dataclasses.replace(variant("jpeg", 640, 1000), quality=80, chroma="4:2:0")
+    lossless = variant("png", 320, 3000)
+    rows = {row.format: row for row in pages.variant_rows(manifest([scored, unscored, lossless]))}
+    assert (rows["avif"].score_text, rows["avif"].setting_text) == (
+        "71.2",
+        "quality 54, 4:4:4 chroma",
+    )
+    assert (rows["jpeg"].score_text, rows["jpeg"].setting_text) == (
+        None,
+        "quality 80, 4:2:0 chroma",
+    )
+    assert (rows["png"].score_text, rows["png"].setting_text) == (None, "")
+
+
+def test_ready_page_has_a_score_column():
+    scored = dataclasses.replace(variant("avif", 640, 900), quality=54, score=71.25, chroma="4:2:0")
+    storage = MemoryStorage()
+    storage.put(keys.upload_key(IMAGE_ID), b"original", content_type="image/jpeg")
+    found = manifest([scored, variant("jpeg", 640, 1000)], alt="A boat")
+    storage.put(keys.manifest_key(IMAGE_ID), found.to_json(), content_type="x")
+    html = pages.image_page(storage, SETTINGS, IMAGE_ID, datetime.now(UTC)).html
+    assert ">Score</abbr></th>" in html
+    assert '<td class="num score" title="quality 54, 4:2:0 chroma">71.2</td>' in html
+    assert '<td class="num score">–</td>' in html

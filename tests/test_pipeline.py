@@ -11,7 +11,8 @@ from chalicelib.pipeline.spacing import FEWEST, MOST
 from chalicelib.settings import Settings
 from tests.conftest import make_image, make_photo
 
-SMALL = Options(widths=(100, 200, 400))
+#: These tests are about the steps, not the quality search (tests/test_quality*.py).
+SMALL = Options(widths=(100, 200, 400), quality="fixed")
 
 
 def process(data: bytes, options: Options = SMALL) -> Context:
@@ -75,7 +76,9 @@ def test_exif_orientation_is_applied_and_stripped():
 
 #: The steps up to `space`: enough to see the widths a picture gets.
 THROUGH_SPACE = STEPS[: [name for name, _ in STEPS].index("space") + 1]
-JPEG_ONLY = Options(formats=("jpeg",))
+#: Widths are spaced on the fallback's curve at its fixed quality; `auto` would then move
+#: each variant's quality, and with it the bytes this test measures.
+JPEG_ONLY = Options(formats=("jpeg",), quality="fixed")
 
 
 def test_a_photo_gets_widths_whose_jpegs_differ_by_about_the_step():

@@ -8,6 +8,7 @@ with a hand-made context.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from PIL import Image
 
@@ -32,6 +33,11 @@ class Options:
     max_pixels: int = 100_000_000
     max_frames: int = 200
     threads: int = 0  # 0: one per CPU
+    #: "auto": each variant's quality is searched for (`pipeline.quality`); "fixed": the
+    #: qualities above
+    quality: str = "auto"
+    quality_target: float = 70.0
+    quality_budget_seconds: float = 20.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Options:
@@ -47,12 +53,44 @@ class Options:
             max_bytes=settings.max_upload_bytes,
             max_pixels=settings.max_pixels,
             max_frames=settings.max_frames,
+            quality=settings.quality,
+            quality_target=settings.quality_target,
+            quality_budget_seconds=settings.quality_budget_seconds,
         )
 
     @property
     def spaced_by_bytes(self) -> bool:
         """No fixed list: `plan` fixes the two ends and `space` the widths between."""
         return not self.widths
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one lossy variant is encoded: its quality, and its chroma resolution."""
+
+    quality: int
+    chroma: str = "4:2:0"  # or "4:4:4"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An encoded variant and what its encode was: the quality and chroma it used (None
+    for a lossless format) and its perceptual score (None when it was not scored)."""
+
+    body: bytes
+    quality: int | None = None
+    score: float | None = None
+    chroma: str | None = None
+
+
+class Tuner(Protocol):
+    """Encodes a still's variants at the qualities a perceptual search chose
+    (`pipeline.quality.QualityTuner`); `encode` answers None for a format it leaves to
+    the fixed settings."""
+
+    def encode(self, width: int, fmt: str, image: Image.Image) -> Encoded | None: ...
+
+    def notes(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -64,6 +102,9 @@ class Output:
     height: int
     body: bytes
     content_type: str
+    quality: int | None = None
+    score: float | None = None
+    chroma: str | None = None
 
 
 @dataclass
@@ -94,6 +135,8 @@ class Context:
     resized: dict[int, Image.Image] = field(default_factory=dict)
     # resize, animations only: width -> every frame at that width (frame 0 is resized[w])
     resized_frames: dict[int, list[Image.Image]] = field(default_factory=dict)
+    # quality (auto mode, stills): encodes each variant at its searched quality
+    tuner: Tuner | None = None
     # encode
     outputs: list[Output] = field(default_factory=list)
     # describe

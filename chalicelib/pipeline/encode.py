@@ -22,7 +22,7 @@ from typing import Any
 from PIL import Image
 
 from .. import formats
-from .context import Context, Options, Output
+from .context import Context, Encoded, Options, Output, Setting
 
 
 def output_formats(options: Options, has_alpha: bool, animated: bool = False) -> list[str]:
@@ -32,15 +32,36 @@ def output_formats(options: Options, has_alpha: bool, animated: bool = False) ->
     return [*modern, formats.fallback_for(has_alpha=has_alpha, animated=animated).name]
 
 
-def save_arguments(fmt: str, options: Options) -> tuple[str, dict[str, Any]]:
-    """Pillow's format name and `save` arguments, from the registry's encoder row."""
+def save_arguments(
+    fmt: str, options: Options, setting: Setting | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Pillow's format name and `save` arguments, from the registry's encoder row; a
+    `setting` (from the quality search) replaces the configured quality and may ask for
+    full-resolution chroma."""
     row = formats.BY_NAME.get(fmt)
     if row is None or row.encoder is None:
         raise ValueError(f"no encoder for {fmt}")
     encoder = row.encoder
     arguments = {name: getattr(options, field) for name, field in encoder.from_options.items()}
     arguments.update(encoder.fixed)
+    if setting is not None:
+        if encoder.quality_range is None:
+            raise ValueError(f"{fmt} has no quality to set")
+        arguments["quality"] = setting.quality
+        if setting.chroma == "4:4:4":
+            if encoder.full_chroma is None:
+                raise ValueError(f"{fmt} cannot keep full chroma")
+            arguments.update(encoder.full_chroma)
     return encoder.pillow_name, arguments
+
+
+def fixed_quality(fmt: str, options: Options) -> int | None:
+    """The configured quality of a lossy format (None for a lossless one)."""
+    row = formats.BY_NAME.get(fmt)
+    if row is None or row.encoder is None or row.encoder.quality_range is None:
+        return None
+    field_name = row.encoder.from_options.get("quality")
+    return int(getattr(options, field_name)) if field_name else None
 
 
 def animation_arguments(
@@ -104,8 +125,10 @@ def encode_one(
     frames: list[Image.Image] | None = None,
     durations: list[int] | None = None,
     loop: int = 0,
+    *,
+    setting: Setting | None = None,
 ) -> bytes:
-    name, arguments = save_arguments(fmt, options)
+    name, arguments = save_arguments(fmt, options, setting)
     # Encoders copy some of `info` by themselves (JPEG its comment, PNG and AVIF the ICC
     # profile): an image reaches an encoder with none of it (`own_handle` clears it).
     if frames and len(frames) > 1:
@@ -129,7 +152,11 @@ def encode(ctx: Context) -> None:
         image = ctx.resized[width]
         frames = ctx.resized_frames.get(width)
         started = time.perf_counter()
-        body = encode_one(image, fmt, ctx.options, frames, ctx.durations, ctx.loop)
+        encoded = ctx.tuner.encode(width, fmt, image) if ctx.tuner is not None else None
+        if encoded is None:
+            body = encode_one(image, fmt, ctx.options, frames, ctx.durations, ctx.loop)
+            quality = fixed_quality(fmt, ctx.options)
+            encoded = Encoded(body, quality, None, "4:2:0" if quality is not None else None)
         spent = time.perf_counter() - started
         with lock:
             seconds[fmt] += spent
@@ -138,7 +165,16 @@ def encode(ctx: Context) -> None:
                 # Every format of this width is written: free its pixels now.
                 del ctx.resized[width]
                 ctx.resized_frames.pop(width, None)
-        return Output(fmt, image.width, image.height, body, formats.get(fmt).content_type)
+        return Output(
+            fmt,
+            image.width,
+            image.height,
+            encoded.body,
+            formats.get(fmt).content_type,
+            encoded.quality,
+            encoded.score,
+            encoded.chroma,
+        )
 
     workers = ctx.options.threads or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -150,5 +186,8 @@ def encode(ctx: Context) -> None:
     # more than the step; thread CPU time would miss the codecs' own worker threads.
     for fmt, spent in seconds.items():
         ctx.timings[f"encode.{fmt}"] = round(spent * 1000, 1)
+    if ctx.tuner is not None:
+        ctx.notes.extend(ctx.tuner.notes())
+        ctx.tuner = None
     ctx.resized.clear()
     ctx.resized_frames.clear()

@@ -14,6 +14,7 @@ from .encode import encode
 from .guard import guard
 from .orient import orient
 from .plan import plan
+from .quality import quality
 from .resize import resize
 from .shrink import shrink
 from .sniff import sniff
@@ -27,6 +28,7 @@ Step = Callable[[Context], None]
 #: by bytes) comes after colour, because the bytes it measures must be those of the
 #: upright sRGB pixels the variants are made of, and before resize, which makes the
 #: widths it chooses; plan has already fixed the widest, so decode's scale is the same.
+#: quality searches on the resized variants and hands encode the qualities it found.
 STEPS: tuple[tuple[str, Step], ...] = (
     ("sniff", sniff),
     ("guard", guard),
@@ -38,6 +40,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("space", space),
     ("resize", resize),
     ("describe", describe),
+    ("quality", quality),
     ("encode", encode),
 )
 

@@ -21,7 +21,7 @@ from PIL import Image
 from . import report
 from .inputs import PHOTO_12MP, QUICK_INPUTS, ROOT, Input, benchmark_inputs
 from .machine import describe_machine
-from .variants import VARIANTS
+from .variants import DEFAULT_VARIANTS, VARIANTS
 
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 QUICK_OUT = ROOT / "artifacts" / "bench" / "benchmarks-quick.md"
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     reps = args.reps or (1 if args.quick else 3)
     names = tuple(args.inputs) if args.inputs else (QUICK_INPUTS if args.quick else None)
     inputs, notes = benchmark_inputs(names)
-    variants = list(args.variants or VARIANTS)
+    variants = list(args.variants or DEFAULT_VARIANTS)
     if "libvips-full" in variants and not libvips_available():
         variants.remove("libvips-full")
         notes.append("pyvips is not installed (`./scripts/bench` installs it); libvips skipped")

@@ -7,6 +7,7 @@ timed: `prepare(name, data, fmt)` returns a function that does the work and retu
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,12 @@ from chalicelib.settings import Settings
 from .seed import make_seed_set, seed_widths
 
 ORIENTATION_TAG = 0x0112
-VARIANTS = ("seed", "picset-seedjob", "picset-full", "libvips-full")
+VARIANTS = ("seed", "picset-seedjob", "picset-full", "picset-fixed", "picset-today", "libvips-full")
+#: What `python -m dev.bench` runs unless told otherwise; the other two are the quality
+#: benchmark's (`dev.bench.quality`) baselines.
+DEFAULT_VARIANTS = ("seed", "picset-seedjob", "picset-full", "libvips-full")
+#: The fixed widths every image got before widths were spaced by bytes.
+TODAYS_WIDTHS = (320, 640, 960, 1280, 1920, 2560)
 
 
 @dataclass
@@ -55,6 +61,7 @@ def seedjob_options(data: bytes) -> pipeline.Options:
         widths=tuple(seed_widths(display_size(data))),
         formats=("jpeg",),
         jpeg_quality=95,
+        quality="fixed",
         max_bytes=defaults.max_bytes,
         max_pixels=defaults.max_pixels,
         max_frames=defaults.max_frames,
@@ -105,6 +112,11 @@ def prepare(name: str, data: bytes, fmt: str) -> Callable[[], Made]:
         return _picset(data, seedjob_options(data))
     if name == "picset-full":
         return _picset(data, default_options())
+    if name == "picset-fixed":
+        return _picset(data, dataclasses.replace(default_options(), quality="fixed"))
+    if name == "picset-today":
+        today = dataclasses.replace(default_options(), quality="fixed", widths=TODAYS_WIDTHS)
+        return _picset(data, today)
     if name == "libvips-full":
         from . import libvips  # pyvips is a bench extra; only this variant needs it
 

@@ -1,0 +1,311 @@
+"""Step: each lossy variant's encoder quality, chosen so the variant scores a perceptual
+target on SSIMULACRA2 and spends no byte more than that needs (`PICSET_QUALITY=auto`).
+
+A fixed quality is too high for easy images and too low for hard ones, so for a still
+image this step searches, per format, the quality whose encode of a *probe* (the image
+about 640 px wide, where a score costs tens of milliseconds, never the full-size
+variants) scores in [target, target + 2] (`search.search`: a per-format seed, at most
+five tries, within the format's bounds in `formats`). Then, per format and from the
+narrowest up, each other variant 480 px or wider gets its own quality: its centre
+window (at most 512 x 512 px, on the encoders' 64 px block grid) is encoded on its own
+and scored, starting from the quality the width below settled on and moving up where
+it falls short (or down where it has points to spare), at most five encodes of the
+window. Scores rise with width at one quality on most photos, so one check is usually
+all a width takes; the floor is checked at every width, not only at the probe's. The
+encode step then writes each variant once, at its quality (`QualityTuner.encode`):
+
+- the variant the probe was made from keeps the probe's winning encode;
+- a variant narrower than 480 px is scored whole (it is cheap to score) at the probe's
+  quality, and where the encoder can keep full-resolution chroma (AVIF, JPEG) that is
+  tried too, and kept when it reaches the target for fewer bytes: below ~480 px, 4:2:0
+  chroma alone can hold a detailed image under the target at any quality; when neither
+  reaches it, one more try goes up (at most three encodes);
+- once the search's time budget is spent, the remaining variants take the fixed
+  qualities, and the manifest says so in a note.
+
+A wide variant's recorded score is its window's, encoded on its own: the encoders
+predict across block edges, so it is an estimate of the variant's own window, which
+`python -m dev.bench.quality` checks against whole-variant scores.
+
+Animations and the lossless formats (PNG, GIF) keep their fixed settings. Transparent
+images are scored with the alpha-aware score (`ssimulacra2`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from PIL import Image
+
+from .. import formats
+from . import allocator, search
+from .context import Context, Encoded, Options, Setting
+from .encode import encode_one, fixed_quality, output_formats
+from .resample import lanczos
+
+PROBE_WIDTH = 640
+#: Variants narrower than this are searched whole, with full chroma allowed; the floor
+#: is judged on the wider ones.
+SMALL_WIDTH = 480
+#: A wide variant's quality is searched on a window of at most this many pixels a side,
+#: placed on this grid (AV1's superblocks are 64 px; JPEG's and VP8's 16 px blocks fit).
+WINDOW = 512
+GRID = 64
+#: SSIMULACRA2 needs this many pixels a side (its coarsest scale); smaller images keep
+#: the fixed settings and report no score.
+MIN_SCORED = 8
+#: Seeds are for a target of 70; other targets start this many qualities per point away.
+SEED_PER_POINT = 1.5
+
+
+class Scored(Protocol):
+    def score(self, distorted: Image.Image) -> float: ...
+
+
+#: Builds the reference side of a score from an image (`ssimulacra2.Reference`).
+Scorer = Callable[[Image.Image], Scored]
+
+
+def default_scorer(image: Image.Image) -> Scored:
+    from .ssimulacra2 import Reference
+
+    return Reference(image)
+
+
+def lossy_formats(options: Options, has_alpha: bool) -> list[str]:
+    """The written formats a search can tune: those whose encoder has a quality."""
+    return [
+        fmt
+        for fmt in output_formats(options, has_alpha)
+        if (row := formats.get(fmt).encoder) is not None and row.quality_range is not None
+    ]
+
+
+def seed_for(fmt: str, target: float) -> int:
+    encoder = formats.get(fmt).encoder
+    assert encoder is not None and encoder.quality_range is not None
+    low, high = encoder.quality_range
+    return min(high, max(low, round(encoder.quality_seed + (target - 70) * SEED_PER_POINT)))
+
+
+def bounds_of(fmt: str) -> tuple[int, int]:
+    encoder = formats.get(fmt).encoder
+    assert encoder is not None and encoder.quality_range is not None
+    return encoder.quality_range
+
+
+def decode(body: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(body)) as opened:
+        opened.load()
+        return (
+            opened.copy()
+            if opened.mode in ("RGB", "RGBA", "L", "LA")
+            else opened.convert("RGBA" if "A" in opened.getbands() else "RGB")
+        )
+
+
+def window(image: Image.Image, size: int = WINDOW) -> Image.Image:
+    """The centre of `image`, at most `size` px a side, its corner on the `GRID` (the
+    image itself if it fits)."""
+    if image.width <= size and image.height <= size:
+        return image
+    width, height = min(size, image.width), min(size, image.height)
+    left = (image.width - width) // 2 // GRID * GRID
+    top = (image.height - height) // 2 // GRID * GRID
+    return image.crop((left, top, left + width, top + height))
+
+
+class QualityTuner:
+    """The searched quality of every still variant, per format, and the encodes built
+    on them. Thread-safe: the encode step calls `encode` from its pool."""
+
+    def __init__(
+        self,
+        options: Options,
+        probe: Image.Image,
+        fmts: list[str],
+        *,
+        scorer: Scorer = default_scorer,
+        clock: Callable[[], float] = time.perf_counter,
+        probe_is_variant: bool = False,
+    ) -> None:
+        self.options = options
+        self.target = options.quality_target
+        self.fmts = fmts
+        self.scorer = scorer
+        self.clock = clock
+        self.deadline = clock() + options.quality_budget_seconds
+        self.probe_width = probe.width
+        self.probe_is_variant = probe_is_variant
+        self._lock = threading.Lock()
+        self._fixed: list[str] = []
+        self._small: dict[int, Scored] = {}
+        self.found: dict[str, search.Result[bytes]] = {}
+        #: (format, width) -> the window search's result, for the wide variants
+        self.wide: dict[tuple[str, int], search.Result[bytes]] = {}
+        self._probe_reference = scorer(probe)
+        self._probe = probe
+
+    def out_of_time(self) -> bool:
+        return self.clock() > self.deadline
+
+    def plan(self, wide: dict[int, Image.Image], threads: int) -> None:
+        """The probe's search, then each wide width's, one format per thread."""
+        windows = {
+            width: (part, self.scorer(part))
+            for width, image in sorted(wide.items())
+            if not (width == self.probe_width and self.probe_is_variant)
+            and min(image.size) >= MIN_SCORED
+            for part in [window(image)]
+        }
+        with ThreadPoolExecutor(max_workers=max(1, min(threads, len(self.fmts)))) as pool:
+            list(pool.map(lambda fmt: self._search_format(fmt, windows), self.fmts))
+
+    def _search_format(self, fmt: str, windows: dict[int, tuple[Image.Image, Scored]]) -> None:
+        if self.out_of_time():
+            return
+        probe = self._measure(fmt, self._probe, self._probe_reference, "4:2:0")
+        found = search.search(
+            probe,
+            self.target,
+            seed_for(fmt, self.target),
+            bounds_of(fmt),
+            out_of_time=self.out_of_time,
+        )
+        with self._lock:
+            self.found[fmt] = found
+        start = found.best.quality
+        rate = search.slope(search.envelope(found.tries))
+        for width, (part, reference) in sorted(windows.items()):
+            if self.out_of_time():
+                return
+            result = search.search(
+                self._measure(fmt, part, reference, "4:2:0"),
+                self.target,
+                start,
+                bounds_of(fmt),
+                hint=rate,
+                out_of_time=self.out_of_time,
+            )
+            with self._lock:
+                self.wide[(fmt, width)] = result
+            start = result.best.quality
+
+    def _measure(
+        self, fmt: str, image: Image.Image, reference: Scored, chroma: str
+    ) -> Callable[[int], search.Try[bytes]]:
+        def measure(quality: int) -> search.Try[bytes]:
+            body = encode_one(image, fmt, self.options, setting=Setting(quality, chroma))
+            return search.Try(quality, reference.score(decode(body)), len(body), body)
+
+        return measure
+
+    # Per variant, from the encode step.
+
+    def encode(self, width: int, fmt: str, image: Image.Image) -> Encoded | None:
+        if fmt not in self.fmts or min(image.size) < MIN_SCORED:
+            return None
+        found = self.found.get(fmt)
+        if found is None:
+            return self._fall_back(width, fmt, image)
+        if width < SMALL_WIDTH:
+            if self.out_of_time():
+                return self._fall_back(width, fmt, image)
+            return self._search_small(width, fmt, image, found.best.quality)
+        if width == self.probe_width and self.probe_is_variant:
+            best = found.best
+            return Encoded(best.kept, best.quality, round(best.score, 2), "4:2:0")
+        planned = self.wide.get((fmt, width))
+        if planned is None:
+            return self._fall_back(width, fmt, image)
+        best = planned.best
+        body = encode_one(image, fmt, self.options, setting=Setting(best.quality))
+        return Encoded(body, best.quality, round(best.score, 2), "4:2:0")
+
+    def _fall_back(self, width: int, fmt: str, image: Image.Image) -> Encoded:
+        with self._lock:
+            self._fixed.append(f"{fmt} {width}w")
+        body = encode_one(image, fmt, self.options)
+        return Encoded(body, fixed_quality(fmt, self.options), None, "4:2:0")
+
+    def _search_small(self, width: int, fmt: str, image: Image.Image, start: int) -> Encoded:
+        """A narrow variant, scored whole: at the quality the probe found, in 4:2:0 and,
+        where the encoder can keep it, 4:4:4; the smaller that reaches the target is
+        kept. When neither does, one more try, up from the better of the two."""
+        reference = self._whole(width, image)
+        encoder = formats.get(fmt).encoder
+        modes = ["4:2:0"] + (["4:4:4"] if encoder and encoder.full_chroma else [])
+        tried: dict[str, list[search.Try[bytes]]] = {
+            chroma: [self._measure(fmt, image, reference, chroma)(start)] for chroma in modes
+        }
+        if not any(t.score >= self.target for ts in tried.values() for t in ts):
+            chroma = max(modes, key=lambda c: tried[c][0].score)
+            rate = search.slope(search.envelope(self.found[fmt].tries))
+            step = search.next_quality(tried[chroma], self.target, bounds_of(fmt), hint=rate)
+            if step is not None and not self.out_of_time():
+                tried[chroma].append(self._measure(fmt, image, reference, chroma)(step))
+        every = [(chroma, one) for chroma, ones in tried.items() for one in ones]
+        best = search.settle([one for _, one in every], self.target).best
+        chroma = next(c for c, one in every if one is best)
+        return Encoded(best.kept, best.quality, round(best.score, 2), chroma)
+
+    def _whole(self, width: int, image: Image.Image) -> Scored:
+        """The prepared reference of a small variant, made once for all its formats."""
+        with self._lock:
+            made = self._small.get(width)
+        if made is None:
+            made = self.scorer(image)
+            with self._lock:
+                made = self._small.setdefault(width, made)
+        return made
+
+    def notes(self) -> list[str]:
+        if not self._fixed:
+            return []
+        budget = f"{self.options.quality_budget_seconds:g}"
+        which = ", ".join(sorted(self._fixed))
+        return [
+            f"The quality search ran out of its {budget} s budget: "
+            f"{len(self._fixed)} variant(s) use the fixed quality ({which})."
+        ]
+
+
+def probe_image(ctx: Context) -> tuple[Image.Image, bool]:
+    """The image the search scores: the planned variant nearest `PROBE_WIDTH` when one
+    lies within 480-960 px, else one made from the next wider variant (or the widest
+    variant itself when every variant is narrower). The flag says whether it is one of
+    the variants (its search's encode can then be kept as that variant)."""
+    widths = sorted(ctx.resized)
+    near = [w for w in widths if SMALL_WIDTH <= w <= 960]
+    if near:
+        width = min(near, key=lambda w: abs(w - PROBE_WIDTH))
+        return ctx.resized[width], True
+    wider = [w for w in widths if w > PROBE_WIDTH]
+    if not wider:
+        return ctx.resized[widths[-1]], True
+    source = ctx.resized[wider[0]]
+    height = max(1, round(source.height * PROBE_WIDTH / source.width))
+    return lanczos(source, (PROBE_WIDTH, height), ctx.options.threads), False
+
+
+def quality(ctx: Context, scorer: Scorer = default_scorer) -> None:
+    """Search each lossy format's quality on the probe (auto mode, stills only)."""
+    if ctx.options.quality != "auto" or ctx.animated or not ctx.resized:
+        return
+    fmts = lossy_formats(ctx.options, ctx.has_alpha)
+    if not fmts:
+        return
+    probe, is_variant = probe_image(ctx)
+    if min(probe.size) < MIN_SCORED:
+        return
+    tuner = QualityTuner(ctx.options, probe, fmts, scorer=scorer, probe_is_variant=is_variant)
+    wide = {width: image for width, image in ctx.resized.items() if width >= SMALL_WIDTH}
+    with allocator.roomy():
+        tuner.plan(wide, ctx.options.threads or os.cpu_count() or 1)
+    ctx.tuner = tuner
