@@ -145,7 +145,10 @@ def test_the_route_embeds_a_ready_picture_page(client, s3):
     assert (body["type"], body["width"], body["height"]) == ("rich", 800, 600)
     assert body["provider_url"] == ROOT
     assert body["title"] == "A harbour"
-    assert body["thumbnail_url"].endswith("/640w.jpg")
+    # A JPEG variant that fits the 800 px asked for (widths are spaced by bytes).
+    thumbnail = re.search(r"/(\d+)w\.jpg$", body["thumbnail_url"])
+    assert thumbnail is not None and 320 <= int(thumbnail.group(1)) <= 800
+    assert body["thumbnail_width"] == int(thumbnail.group(1))
     assert "harbour.jpg" not in response.body.decode(), "the file name is private"
 
     # The page advertises exactly this endpoint for itself.
