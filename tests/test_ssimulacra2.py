@@ -15,26 +15,14 @@ fails until it is taken off the list, so the list stays true), and every pair is
 from __future__ import annotations
 
 import io
-import json
 from functools import cache
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from ssimulacra2 import compute_ssimulacra2, compute_ssimulacra2_with_alpha
 
-from tests.ssim_pairs import (
-    Pair,
-    encoder_versions,
-    make_pair,
-    pair_names,
-    pixels_sha256,
-    png_bytes,
-)
-
-DATA = Path(__file__).resolve().parent / "data" / "ssimulacra2-reference.json"
-REFERENCE = json.loads(DATA.read_text())
-RECORDED = REFERENCE["pairs"]
+from tests.ssim_golden import RECORDED, checked_pair
+from tests.ssim_pairs import pair_names, png_bytes
 
 #: The issue's bar for a scorer to count as agreeing with the reference.
 AGREES = 0.5
@@ -78,23 +66,6 @@ MISSES_HALF_A_POINT: dict[str, float] = {
 #: and keeps the worse score; the package's own alpha path never runs (it converts to RGB,
 #: dropping alpha, before it looks for an alpha channel), so the test blends for it.
 ALPHA_BACKGROUNDS = (0.1, 0.9)
-
-
-@cache
-def checked_pair(name: str) -> Pair:
-    """The pair as the reference scored it, or a skip saying what changed."""
-    pair = make_pair(name)
-    recorded = RECORDED[name]
-    recorded_with = ", ".join(f"{k} {v}" for k, v in REFERENCE["encoders"].items())
-    installed = ", ".join(f"{k} {v}" for k, v in encoder_versions().items())
-    for part, image in (("source", pair.source), ("distorted", pair.distorted)):
-        if pixels_sha256(image) != recorded[f"{part}_sha256"]:
-            pytest.skip(
-                f"{name}: the {part} pixels differ from the ones the reference scored "
-                f"(recorded with {recorded_with}; installed: {installed}); "
-                "re-record with dev/ssim_reference.py"
-            )
-    return pair
 
 
 def _package_score_opaque(original: Image.Image, distorted: Image.Image) -> float:
