@@ -153,3 +153,47 @@ def test_smooth_curves_land_in_the_band_within_five_tries(target: float) -> None
             best_possible = offset + rate * 90
             if best_possible >= target + search.BAND and offset + rate * 20 <= target:
                 assert target <= found.best.score <= target + search.BAND + rate, (rate, offset)
+
+
+# Confirming a quality found for a neighbouring image --------------------------------------
+
+
+def test_confirm_is_one_try_when_the_start_reaches_with_little_to_spare() -> None:
+    measure, asked = measuring(linear)  # q 63 scores 70.4, q 66 scores 72.8
+    for start in (63, 66):
+        asked.clear()
+        found = search.confirm(measure, 70, start, (20, 90))
+        assert asked == [start]
+        assert found.reached and found.best.quality == start
+
+
+def test_confirm_goes_down_once_when_far_above_the_band() -> None:
+    measure, asked = measuring(linear)  # q 75 scores 80
+    found = search.confirm(measure, 70, 75, (20, 90), hint=0.8)  # the probe's slope
+    assert len(asked) == 2 and asked[1] < 75
+    assert found.reached and found.best.quality == asked[1]
+
+
+def test_confirm_keeps_the_start_when_the_step_down_falls_short() -> None:
+    # Steep below 68: the slope assumed from one try overshoots into the cliff.
+    measure, asked = measuring(lambda q: 76.0 if q >= 68 else 50.0)
+    found = search.confirm(measure, 70, 70, (20, 90))
+    assert len(asked) == 2
+    assert found.best.quality == 70 and found.best.score == 76.0
+
+
+def test_confirm_searches_up_where_the_start_falls_short() -> None:
+    measure, asked = measuring(linear)  # q 55 scores 64
+    found = search.confirm(measure, 70, 55, (20, 90))
+    assert asked[0] == 55 and len(asked) <= search.MAX_TRIES
+    assert found.reached and 70 <= found.best.score <= 72 + search.CONFIRM_SPARE
+
+
+def test_confirm_stays_in_bounds_and_out_of_time_stops_the_correction() -> None:
+    measure, asked = measuring(lambda q: q * 0.5)
+    found = search.confirm(measure, 70, 95, (20, 90))
+    assert all(20 <= q <= 90 for q in asked) and asked[0] == 90
+    assert not found.reached
+    asked.clear()
+    search.confirm(measure, 70, 40, (20, 90), out_of_time=lambda: True)
+    assert asked == [40]

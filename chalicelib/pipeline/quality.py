@@ -6,13 +6,15 @@ image this step searches, per format, the quality whose encode of a *probe* (the
 about 640 px wide, where a score costs tens of milliseconds, never the full-size
 variants) scores in [target, target + 2] (`search.search`: a per-format seed, at most
 five tries, within the format's bounds in `formats`). Then, per format and from the
-narrowest up, each other variant 480 px or wider gets its own quality: its centre
-window (at most 512 x 512 px, on the encoders' 64 px block grid) is encoded on its own
-and scored, starting from the quality the width below settled on and moving up where
-it falls short (or down where it has points to spare), at most five encodes of the
-window. Scores rise with width at one quality on most photos, so one check is usually
-all a width takes; the floor is checked at every width, not only at the probe's. The
-encode step then writes each variant once, at its quality (`QualityTuner.encode`):
+narrowest up, each other variant 480 px or wider is encoded whole at the quality the
+width below settled on and checked once (`search.confirm`): it stands when it reaches the
+target, goes one step down when it has points to spare beyond the band, and searches up
+when it falls short. The check scores the variant itself, not a crop of it: a crop
+scores its own content (a photo's centre can score five points above the whole), so a
+large variant's score is estimated from a sample of its finest scales and computed
+exactly at the coarse ones (`ssimulacra2_sample`); variants of up to 0.6 MP are scored
+exactly. The encode a check keeps is the variant's body, so nothing is encoded twice.
+The encode step then takes each variant from here (`QualityTuner.encode`):
 
 - the variant the probe was made from keeps the probe's winning encode;
 - a variant narrower than 480 px is scored whole (it is cheap to score) at the probe's
@@ -22,10 +24,6 @@ encode step then writes each variant once, at its quality (`QualityTuner.encode`
   reaches it, one more try goes up (at most three encodes);
 - once the search's time budget is spent, the remaining variants take the fixed
   qualities, and the manifest says so in a note.
-
-A wide variant's recorded score is its window's, encoded on its own: the encoders
-predict across block edges, so it is an estimate of the variant's own window, which
-`python -m dev.bench.quality` checks against whole-variant scores.
 
 Animations and the lossless formats (PNG, GIF) keep their fixed settings. Transparent
 images are scored with the alpha-aware score (`ssimulacra2`).
@@ -53,10 +51,6 @@ PROBE_WIDTH = 640
 #: Variants narrower than this are searched whole, with full chroma allowed; the floor
 #: is judged on the wider ones.
 SMALL_WIDTH = 480
-#: A wide variant's quality is searched on a window of at most this many pixels a side,
-#: placed on this grid (AV1's superblocks are 64 px; JPEG's and VP8's 16 px blocks fit).
-WINDOW = 512
-GRID = 64
 #: SSIMULACRA2 needs this many pixels a side (its coarsest scale); smaller images keep
 #: the fixed settings and report no score.
 MIN_SCORED = 8
@@ -68,14 +62,15 @@ class Scored(Protocol):
     def score(self, distorted: Image.Image) -> float: ...
 
 
-#: Builds the reference side of a score from an image (`ssimulacra2.Reference`).
+#: Builds the reference side of a score from an image: exact up to 0.6 MP, estimated
+#: from a sample above (`ssimulacra2_sample.SampledReference`).
 Scorer = Callable[[Image.Image], Scored]
 
 
 def default_scorer(image: Image.Image) -> Scored:
-    from .ssimulacra2 import Reference
+    from .ssimulacra2_sample import SampledReference
 
-    return Reference(image)
+    return SampledReference(image)
 
 
 def lossy_formats(options: Options, has_alpha: bool) -> list[str]:
@@ -110,15 +105,23 @@ def decode(body: bytes) -> Image.Image:
         )
 
 
-def window(image: Image.Image, size: int = WINDOW) -> Image.Image:
-    """The centre of `image`, at most `size` px a side, its corner on the `GRID` (the
-    image itself if it fits)."""
-    if image.width <= size and image.height <= size:
-        return image
-    width, height = min(size, image.width), min(size, image.height)
-    left = (image.width - width) // 2 // GRID * GRID
-    top = (image.height - height) // 2 // GRID * GRID
-    return image.crop((left, top, left + width, top + height))
+class _Once:
+    """Each key's prepared reference, made by the first thread that asks for it while the
+    others asking for the same key wait, so no reference is prepared twice."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        self._scorer = scorer
+        self._lock = threading.Lock()
+        self._making: dict[int, threading.Lock] = {}
+        self._made: dict[int, Scored] = {}
+
+    def get(self, key: int, image: Image.Image) -> Scored:
+        with self._lock:
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            if key not in self._made:
+                self._made[key] = self._scorer(image)
+            return self._made[key]
 
 
 class QualityTuner:
@@ -145,9 +148,11 @@ class QualityTuner:
         self.probe_is_variant = probe_is_variant
         self._lock = threading.Lock()
         self._fixed: list[str] = []
-        self._small: dict[int, Scored] = {}
+        #: The prepared reference of each variant scored (by width), made once, by the
+        #: first format's thread that needs it, for every format.
+        self._references = _Once(scorer)
         self.found: dict[str, search.Result[bytes]] = {}
-        #: (format, width) -> the window search's result, for the wide variants
+        #: (format, width) -> the check's result, for the wide variants
         self.wide: dict[tuple[str, int], search.Result[bytes]] = {}
         self._probe_reference = scorer(probe)
         self._probe = probe
@@ -157,17 +162,16 @@ class QualityTuner:
 
     def plan(self, wide: dict[int, Image.Image], threads: int) -> None:
         """The probe's search, then each wide width's, one format per thread."""
-        windows = {
-            width: (part, self.scorer(part))
+        checked = {
+            width: image
             for width, image in sorted(wide.items())
             if not (width == self.probe_width and self.probe_is_variant)
             and min(image.size) >= MIN_SCORED
-            for part in [window(image)]
         }
         with ThreadPoolExecutor(max_workers=max(1, min(threads, len(self.fmts)))) as pool:
-            list(pool.map(lambda fmt: self._search_format(fmt, windows), self.fmts))
+            list(pool.map(lambda fmt: self._search_format(fmt, checked), self.fmts))
 
-    def _search_format(self, fmt: str, windows: dict[int, tuple[Image.Image, Scored]]) -> None:
+    def _search_format(self, fmt: str, checked: dict[int, Image.Image]) -> None:
         if self.out_of_time():
             return
         probe = self._measure(fmt, self._probe, self._probe_reference, "4:2:0")
@@ -182,11 +186,12 @@ class QualityTuner:
             self.found[fmt] = found
         start = found.best.quality
         rate = search.slope(search.envelope(found.tries))
-        for width, (part, reference) in sorted(windows.items()):
+        for width, image in sorted(checked.items()):
             if self.out_of_time():
                 return
-            result = search.search(
-                self._measure(fmt, part, reference, "4:2:0"),
+            reference = self._references.get(width, image)
+            result = search.confirm(
+                self._measure(fmt, image, reference, "4:2:0"),
                 self.target,
                 start,
                 bounds_of(fmt),
@@ -225,8 +230,7 @@ class QualityTuner:
         if planned is None:
             return self._fall_back(width, fmt, image)
         best = planned.best
-        body = encode_one(image, fmt, self.options, setting=Setting(best.quality))
-        return Encoded(body, best.quality, round(best.score, 2), "4:2:0")
+        return Encoded(best.kept, best.quality, round(best.score, 2), "4:2:0")
 
     def _fall_back(self, width: int, fmt: str, image: Image.Image) -> Encoded:
         with self._lock:
@@ -238,7 +242,7 @@ class QualityTuner:
         """A narrow variant, scored whole: at the quality the probe found, in 4:2:0 and,
         where the encoder can keep it, 4:4:4; the smaller that reaches the target is
         kept. When neither does, one more try, up from the better of the two."""
-        reference = self._whole(width, image)
+        reference = self._references.get(width, image)
         encoder = formats.get(fmt).encoder
         modes = ["4:2:0"] + (["4:4:4"] if encoder and encoder.full_chroma else [])
         tried: dict[str, list[search.Try[bytes]]] = {
@@ -254,16 +258,6 @@ class QualityTuner:
         best = search.settle([one for _, one in every], self.target).best
         chroma = next(c for c, one in every if one is best)
         return Encoded(best.kept, best.quality, round(best.score, 2), chroma)
-
-    def _whole(self, width: int, image: Image.Image) -> Scored:
-        """The prepared reference of a small variant, made once for all its formats."""
-        with self._lock:
-            made = self._small.get(width)
-        if made is None:
-            made = self.scorer(image)
-            with self._lock:
-                made = self._small.setdefault(width, made)
-        return made
 
     def notes(self) -> list[str]:
         if not self._fixed:

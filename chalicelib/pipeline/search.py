@@ -8,6 +8,9 @@ roughly increasing but not strictly: an encoder can score lower at q + 1 than at
 search therefore brackets the target on the running maximum of the scores (the best
 score reached at or below each quality tried), and keeps the try with the fewest bytes
 among those that really score at least the target.
+
+`confirm` is the cheaper check of a quality already found for a neighbouring image (the
+next wider variant): one try, and more only where that one falls short.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from typing import Generic, TypeVar
 #: A search stops at the first try scoring within [target, target + BAND].
 BAND = 2.0
 MAX_TRIES = 5
+#: A confirming check (`confirm`) lets a score this far above the band stand rather than
+#: spend a second try going down: about one quality step's bytes, for half the tries.
+CONFIRM_SPARE = 1.0
 #: Score points per quality step, used until two tries measure the slope.
 DEFAULT_SLOPE = 0.6
 
@@ -122,8 +128,62 @@ def search(
     assumed until two tries measure it. `out_of_time` is asked before every try after
     the first; the search then ends with what it has."""
     low, high = bounds
-    quality: int | None = min(max(seed, low), high)
-    tries: list[Try[T]] = []
+    return _go_on(
+        measure, [], min(max(seed, low), high), target, bounds, max_tries, band, hint, out_of_time
+    )
+
+
+def confirm(
+    measure: Callable[[int], Try[T]],
+    target: float,
+    start: int,
+    bounds: tuple[int, int],
+    *,
+    spare: float = CONFIRM_SPARE,
+    max_tries: int = MAX_TRIES,
+    band: float = BAND,
+    hint: float = DEFAULT_SLOPE,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> Result[T]:
+    """Check a quality found elsewhere (`start`) with one try, and correct it only where
+    it needs it: when the try falls short of the target, search up as `search` does;
+    when it scores more than `spare` points above the band, make one try lower and keep
+    it if it still reaches (else the first). Anything in [target, target + band + spare]
+    stands after the one check."""
+    low, high = bounds
+    first = measure(min(max(start, low), high))
+    tries = [first]
+    if first.score >= target:
+        if first.score > target + band + spare and not out_of_time():
+            lower = next_quality(tries, target, bounds, band, hint)
+            if lower is not None:
+                tries.append(measure(lower))
+        return settle(tries, target)
+    return _go_on(
+        measure,
+        tries,
+        next_quality(tries, target, bounds, band, hint),
+        target,
+        bounds,
+        max_tries,
+        band,
+        hint,
+        out_of_time,
+    )
+
+
+def _go_on(
+    measure: Callable[[int], Try[T]],
+    tries: list[Try[T]],
+    quality: int | None,
+    target: float,
+    bounds: tuple[int, int],
+    max_tries: int,
+    band: float,
+    hint: float,
+    out_of_time: Callable[[], bool],
+) -> Result[T]:
+    """The search's loop from the tries made so far and the quality to try next."""
     while quality is not None and len(tries) < max_tries:
         if tries and out_of_time():
             break

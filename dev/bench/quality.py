@@ -6,7 +6,8 @@ by side in one run, written to docs/quality.md.
 
 1. **Floor and bytes.** Each corpus photo goes through the pipeline in `auto` mode (the
    deployed defaults). Every variant 480 px or wider is then scored whole (the pipeline
-   itself scores a window of the wide ones) against the resized image it was made from,
+   estimates the score of the large ones from a sample, `ssimulacra2_sample`, and the
+   table shows its floor too) against the resized image it was made from,
    by picset's scorer and, given `--reference`, by the reference implementation. Per
    format: the lowest score (the floor) and the total bytes. The *anchor* is the lowest
    single fixed quality that reaches the same floor on the same images and widths, found
@@ -180,7 +181,8 @@ def floors_and_bytes(photos: list[Photo], scores: Scores) -> list[dict[str, Any]
         auto_bytes = sum(p.made[(fmt, w)][0] for p, w in made)
         whole = [scores.picset(p, w, p.bodies[(fmt, w)]) for p, w in made if w >= SMALL_WIDTH]
         refs = [scores.reference(p, w, p.bodies[(fmt, w)]) for p, w in made if w >= SMALL_WIDTH]
-        window = [p.made[(fmt, w)][2] for p, w in made if w >= SMALL_WIDTH]
+        estimated = [p.made[(fmt, w)][2] for p, w in made if w >= SMALL_WIDTH]
+        errors = [e - w for e, w in zip(estimated, whole, strict=True) if e is not None]
         floor = min(whole)
         anchor_q, anchor_floor, anchor_bytes = lowest_reaching(photos, fmt, floor, scores)
         fixed_q = getattr(defaults, f"{fmt}_quality")
@@ -194,7 +196,9 @@ def floors_and_bytes(photos: list[Photo], scores: Scores) -> list[dict[str, Any]
                 "floor_reference": round(min(r for r in refs if r is not None), 2)
                 if all(r is not None for r in refs)
                 else None,
-                "floor_window": round(min(s for s in window if s is not None), 2),
+                "floor_estimated": round(min(s for s in estimated if s is not None), 2),
+                "estimate_error_max": round(max(errors), 2),
+                "estimate_error_min": round(min(errors), 2),
                 "median_score": round(statistics.median(whole), 2),
                 "qualities": f"{min(q for q in qualities if q)}-{max(q for q in qualities if q)}",
                 "auto_bytes": auto_bytes,
@@ -261,16 +265,19 @@ def markdown(
     )
     yield ""
     yield (
-        "| format | variants | auto floor | auto floor, reference | auto floor, window "
+        "| format | variants | auto floor | auto floor, reference | auto floor, as estimated "
+        "| estimate - whole "
         "| median | auto q | auto KB | anchor q | anchor floor | anchor KB | auto / anchor "
         "| today q | today floor | today KB | auto / today |"
     )
-    yield "|" + "---|" * 16
+    yield "|" + "---|" * 17
     for r in rows:
         ref = "–" if r["floor_reference"] is None else f"{r['floor_reference']:.2f}"
         yield (
             f"| {formats.label(r['format'])} | {r['variants']} | {r['floor']:.2f} | {ref} "
-            f"| {r['floor_window']:.2f} | {r['median_score']:.2f} | {r['qualities']} "
+            f"| {r['floor_estimated']:.2f} "
+            f"| {r['estimate_error_min']:+.2f} to {r['estimate_error_max']:+.2f} "
+            f"| {r['median_score']:.2f} | {r['qualities']} "
             f"| {r['auto_bytes'] / 1024:,.0f} | {r['anchor_quality']} "
             f"| {r['anchor_floor']:.2f} | {r['anchor_bytes'] / 1024:,.0f} "
             f"| {r['auto_bytes'] / r['anchor_bytes']:.2f} | {r['today_quality']} "
