@@ -22,6 +22,7 @@ from chalice.app import S3Event, SQSEvent
 from chalicelib import (
     assets,
     aws,
+    cdn,
     contracts,
     events,
     failures,
@@ -101,6 +102,12 @@ def get_events() -> Any:
     if "events" not in _clients:
         _clients["events"] = aws.client("events", SETTINGS)
     return _clients["events"]
+
+
+def get_cloudfront() -> Any:
+    if "cloudfront" not in _clients:
+        _clients["cloudfront"] = aws.client("cloudfront", SETTINGS)
+    return _clients["cloudfront"]
 
 
 def get_storage() -> Storage:
@@ -271,7 +278,14 @@ def change_alt(image_id: str) -> Response:
 @app.route("/api/images/{image_id}", methods=["DELETE"])
 def delete_image(image_id: str) -> Response:
     try:
-        library.delete_image(get_dynamodb(), get_storage(), SETTINGS, current_caller(), image_id)
+        library.delete_image(
+            get_dynamodb(),
+            get_storage(),
+            SETTINGS,
+            current_caller(),
+            image_id,
+            invalidate=cdn.invalidator(get_cloudfront, SETTINGS),
+        )
     except RequestError as error:
         return _error_response(error)
     return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import keys, manifests, quotas, records, removal, render, tickets, web
+from .cdn import Invalidate
 from .errors import Conflict, Forbidden, NotFound, RequestError, Unauthorized
 from .identity import SUB_PATTERN, Caller
 from .images import PROCESSING
@@ -179,10 +180,18 @@ def change_alt(
 
 
 def delete_image(
-    db: Any, storage: Storage, settings: Settings, caller: Caller, image_id: str
+    db: Any,
+    storage: Storage,
+    settings: Settings,
+    caller: Caller,
+    image_id: str,
+    invalidate: Invalidate | None = None,
 ) -> None:
-    """Remove the image from the bucket in `removal`'s order, then its record (last, so
-    a failure half-way leaves the owner a record to delete again)."""
+    """Remove the image from the bucket in `removal`'s order, have the CDN drop its
+    copies (`invalidate`, in a stage with one), then remove its record (last, so a
+    failure half-way leaves the owner a record to delete again)."""
     record = owned(db, settings, caller, image_id)
     removal.delete_image(storage, image_id)
+    if invalidate is not None:
+        invalidate(image_id)  # after the bucket is empty: an edge that refetches finds nothing
     records.remove(db, settings.table_name, record)

@@ -10,6 +10,7 @@ the two in step).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,8 @@ MIB = 1024 * 1024
 #: has one emulation of each whichever emulator serves S3 and SQS (the local events rule
 #: delivers to a queue on that same server).
 ACCOUNTS_SERVICES = ("cognito-idp", "dynamodb", "events")
+#: A CloudFront distribution id: capital letters and digits (e.g. `E2QWRUHAPOMQZL`).
+DISTRIBUTION_ID = re.compile(r"[A-Z0-9]{1,64}")
 
 
 class SettingsError(ValueError):
@@ -83,6 +86,14 @@ class Settings:
         _optional,
         "Base URL the browser loads variants from (a CDN in production); "
         "empty means the bucket's own URL.",
+    )
+    distribution_id: str | None = _setting(
+        "PICSET_DISTRIBUTION_ID",
+        None,
+        _optional,
+        "CloudFront distribution serving the variants: deleting an image invalidates "
+        "its `/images/<id>/*` there, so no edge keeps serving it; empty means no CDN to "
+        "tell (locally).",
     )
     site_url: str | None = _setting(
         "PICSET_SITE_URL",
@@ -339,6 +350,13 @@ class Settings:
             problems.append(
                 "PICSET_SITE_URL must be an http(s) URL with a host and no user, query or "
                 "fragment, e.g. https://pics.example/"
+            )
+        # A domain name or an ARN here would only fail at the first delete, when the
+        # image is already gone from the bucket and its copies stay at the edges.
+        if self.distribution_id is not None and not DISTRIBUTION_ID.fullmatch(self.distribution_id):
+            problems.append(
+                "PICSET_DISTRIBUTION_ID must be a CloudFront distribution id (capital letters "
+                "and digits, e.g. E2QWRUHAPOMQZL), not its domain name or ARN"
             )
         if self.trigger not in {"s3", "sqs"}:
             problems.append("PICSET_TRIGGER must be `s3` or `sqs`")

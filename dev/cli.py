@@ -6,7 +6,8 @@ or AWS, chosen by endpoint URL and profile.
                                                     wait until ready, print each page URL
     python -m dev.cli status ID                     ready / failed / processing, from S3
     python -m dev.cli reprocess ID | --all          re-run the pipeline on stored originals
-    python -m dev.cli delete ID                     original, variants and manifest
+    python -m dev.cli delete ID                     original, variants and manifest (and
+                                                    the CDN's copies: PICSET_DISTRIBUTION_ID)
     python -m dev.cli create-bucket [--origin URL]  the bucket, CORS, public read on images/,
                                                     and the failure queue (before `chalice
                                                     deploy` of a direct stage)
@@ -44,7 +45,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from urllib3 import encode_multipart_formdata
 
-from chalicelib import aws, events, formats, images, keys, removal
+from chalicelib import aws, cdn, events, formats, images, keys, removal
 from chalicelib.errors import NotFound
 from chalicelib.manifest import Manifest
 from chalicelib.processor import Processor, UploadRecord
@@ -319,6 +320,24 @@ def cmd_delete(target: Target, args: argparse.Namespace) -> int:
     target.out.write(
         f"deleted {args.id}: original {'yes' if removed.original else 'absent'}, "
         f"{removed.variants} variant(s), manifest {'yes' if removed.manifest else 'absent'}\n"
+    )
+    # As the API's DELETE does: a CDN in front would otherwise serve it for a year.
+    settings = target.settings
+    invalidate = cdn.invalidator(
+        lambda: aws.client("cloudfront", settings, target.session), settings
+    )
+    if invalidate is None:
+        return 0
+    invalidation = invalidate(args.id)
+    if invalidation is None:
+        target.err.write(
+            f"the CDN was not told: invalidate {' '.join(cdn.paths(args.id))} on "
+            f"distribution {settings.distribution_id} by hand\n"
+        )
+        return 1
+    target.out.write(
+        f"invalidated {' '.join(cdn.paths(args.id))} on distribution "
+        f"{settings.distribution_id} ({invalidation})\n"
     )
     return 0
 

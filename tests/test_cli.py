@@ -18,6 +18,7 @@ from chalicelib.settings import Settings
 from dev.progress import ProgressBar, human_bytes
 from dev.stack import ROOT, Stack, free_port
 from tests.conftest import HTTP_TIMEOUT, make_image
+from tests.test_cdn import create_distribution, invalidated_paths
 
 pytestmark = pytest.mark.integration
 
@@ -326,3 +327,24 @@ def test_create_accounts_then_add_user_lets_that_person_sign_in(stack):
     assert answer["AuthenticationResult"]["AccessToken"]
     weak = cli(stack, "add-user", "dave", "short", PICSET_USER_POOL_ID=pool.group(1))
     assert weak.returncode == 1 and "refused that password" in weak.stderr
+
+
+def test_delete_invalidates_the_cdn_when_a_distribution_is_named(stack):
+    settings = Settings.from_env(stack.env)
+    distribution_id = create_distribution(settings)
+    s3 = aws.client("s3", settings)
+    told, untold = keys.new_image_id(), keys.new_image_id()
+    for image_id in (told, untold):
+        s3.put_object(Bucket=stack.bucket, Key=keys.upload_key(image_id), Body=b"original")
+
+    done = cli(stack, "delete", told, PICSET_DISTRIBUTION_ID=distribution_id)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1].startswith(
+        f"invalidated /images/{told}/* on distribution {distribution_id} ("
+    )
+    assert invalidated_paths(settings, distribution_id) == [[f"/images/{told}/*"]]
+
+    done = cli(stack, "delete", untold, PICSET_DISTRIBUTION_ID="ENOSUCHDIST")
+    assert done.returncode == 1
+    assert f"invalidate /images/{untold}/* on distribution ENOSUCHDIST by hand" in done.stderr
+    assert s3_keys(stack, keys.upload_key(untold)) == []  # deleted all the same

@@ -125,16 +125,19 @@ def test_resize_function_never_writes_where_its_trigger_listens(stage):
     assert deletes == {f"arn:aws:s3:::{bucket}/images/*"}
 
 
-@pytest.mark.parametrize("stage", DEPLOYABLE)
-def test_no_policy_makes_the_private_state_public(stage):
-    """The bucket's public-read policy covers `images/*` only, and the private state sits
-    outside it; its functions reach it through their roles alone."""
+def test_no_policy_makes_the_private_state_public():
+    """The dev bucket's public-read policy (`dev.cli create-bucket`) and the prod bucket's
+    read by its distribution cover `images/*` only, and the private state sits outside
+    it; its functions reach it through their roles alone."""
     from chalicelib import keys
     from dev.bootstrap import public_read_policy
 
-    bucket = settings_of(stage).bucket
+    bucket = settings_of("dev").bucket
     (statement,) = public_read_policy(bucket)["Statement"]
     assert statement["Resource"] == f"arn:aws:s3:::{bucket}/{keys.IMAGES_PREFIX}*"
+    policy = TEMPLATE["Resources"]["ImagesBucketPolicy"]["Properties"]["PolicyDocument"]
+    (statement,) = policy["Statement"]
+    assert statement["Resource"]["Fn::Sub"].endswith(f"/{keys.IMAGES_PREFIX}*")
     assert not keys.private_key("x").startswith(keys.IMAGES_PREFIX)
 
 
@@ -199,6 +202,8 @@ def test_the_prod_template_declares_the_table_pool_client_and_throttling():
         "PICSET_TABLE_NAME": {"Ref": "ImagesTable"},
         "PICSET_USER_POOL_ID": {"Ref": "UserPool"},
         "PICSET_USER_POOL_CLIENT_ID": {"Ref": "UserPoolClient"},
+        "PICSET_PUBLIC_BASE_URL": TEMPLATE["Outputs"]["VariantBaseURL"]["Value"],
+        "PICSET_DISTRIBUTION_ID": {"Ref": "ImagesDistribution"},
     }
 
 
@@ -370,3 +375,68 @@ def test_merge_template_matches_the_prod_stage():
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["UploadFailureQueue", "Arn"]}
     # the one place the receive count is set; the handler reads it back from the queue
     assert redrive["maxReceiveCount"] == template_max_receives()
+    distribution = resources["ImagesDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = distribution["Origins"]
+    assert origin["DomainName"]["Fn::Sub"].startswith(f"{settings.bucket}.s3.")
+
+
+def test_the_custom_cdn_domain_is_optional_and_needs_its_certificate():
+    """Without parameters the distribution answers on its own `*.cloudfront.net` name
+    with CloudFront's certificate; with a domain and an ACM certificate, on that domain.
+    One given without the other fails the deploy (the template's rule) rather than
+    quietly serving the default name."""
+    parameters = TEMPLATE["Parameters"]
+    assert parameters["CdnDomainName"]["Default"] == ""
+    assert parameters["CdnCertificateArn"]["Default"] == ""
+    given = [{"Fn::Not": [{"Fn::Equals": [{"Ref": name}, ""]}]} for name in parameters]
+    assert TEMPLATE["Conditions"]["HasCdnDomain"] == {"Fn::And": given}
+    assertions = TEMPLATE["Rules"]["CdnDomainNeedsItsCertificate"]["Assertions"]
+    assert len(assertions) == 2
+    config = TEMPLATE["Resources"]["ImagesDistribution"]["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == {
+        "Fn::If": ["HasCdnDomain", [{"Ref": "CdnDomainName"}], {"Ref": "AWS::NoValue"}]
+    }
+    condition, own, default = config["ViewerCertificate"]["Fn::If"]
+    assert condition == "HasCdnDomain"
+    assert own == {
+        "AcmCertificateArn": {"Ref": "CdnCertificateArn"},
+        "SslSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+    }
+    assert default == {"CloudFrontDefaultCertificate": True}
+    condition, custom, cloudfront = TEMPLATE["Outputs"]["VariantBaseURL"]["Value"]["Fn::If"]
+    assert condition == "HasCdnDomain"
+    assert custom == {"Fn::Sub": "https://${CdnDomainName}/"}
+    assert cloudfront == {"Fn::Sub": "https://${ImagesDistribution.DomainName}/"}
+
+
+def test_cloudfront_descriptions_fit_its_limits():
+    """CloudFront refuses a comment over 128 characters at deploy time, and neither
+    cfn-lint nor the schema checks it."""
+    resources = TEMPLATE["Resources"]
+    texts = [
+        resources["ImagesDistribution"]["Properties"]["DistributionConfig"]["Comment"],
+        resources["ImagesCachePolicy"]["Properties"]["CachePolicyConfig"]["Comment"],
+        resources["ImagesOriginAccessControl"]["Properties"]["OriginAccessControlConfig"][
+            "Description"
+        ],
+    ]
+    assert all(0 < len(text) <= 128 for text in texts)
+    for name in ("ImagesCachePolicy", "ImagesOriginAccessControl"):
+        config = next(iter(resources[name]["Properties"].values()))
+        assert len(config["Name"]) <= 64
+
+
+def test_only_the_api_may_invalidate_and_only_the_stacks_distribution():
+    """The distribution's ARN exists only in the stack, so the grant is the template's
+    (`ApiInvalidatesDeletedImages`, on the API's role), not a hand-written file's; no
+    policy file grants anything on CloudFront."""
+    resources = TEMPLATE["Resources"]
+    grant = resources["ApiInvalidatesDeletedImages"]["Properties"]
+    assert grant["RoleName"] == {"Ref": "ApiHandlerRole"}
+    (statement,) = grant["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "cloudfront:CreateInvalidation"
+    assert statement["Resource"]["Fn::Sub"].endswith(":distribution/${ImagesDistribution}")
+    for stage in DEPLOYABLE:
+        for document in stage_policies(stage).values():
+            assert not [a for a, _ in grants(document) if a.startswith("cloudfront:")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -12,10 +13,12 @@ from chalice.test import Client
 
 import app as picset_app
 from chalicelib import keys, manifests, state
+from chalicelib.settings import Settings
 from chalicelib.storage import S3Storage
 from tests import app_client
 from tests.app_client import BUCKET
 from tests.conftest import make_image
+from tests.test_cdn import create_distribution, invalidated_paths
 
 s3 = app_client.s3  # the in-process app and its mocked AWS, shared by the handler tests
 client = app_client.client
@@ -197,3 +200,36 @@ def test_delete_removes_everything_in_order(client, s3):
     assert json.loads(listing(client).body)["images"] == []
     assert client.http.get(f"/images/{image_id}").status_code == 404
     assert client.http.delete(f"/api/images/{image_id}", headers=as_(ALICE)).status_code == 404
+
+
+def test_delete_asks_the_stages_distribution_to_drop_the_images_paths(client, s3, monkeypatch):
+    distribution_id = create_distribution(Settings())
+    settings = dataclasses.replace(picset_app.SETTINGS, distribution_id=distribution_id)
+    monkeypatch.setattr(picset_app, "SETTINGS", settings)
+    image_id = processed(client, s3)
+    assert invalidated_paths(Settings(), distribution_id) == []
+    response = client.http.delete(f"/api/images/{image_id}", headers=as_(ALICE))
+    assert response.status_code == 204
+    assert invalidated_paths(Settings(), distribution_id) == [[f"/images/{image_id}/*"]]
+
+
+def test_a_failed_invalidation_does_not_fail_the_delete(client, s3, monkeypatch, caplog):
+    """The image is gone from the bucket either way: the owner gets 204, the operator a
+    log line naming the paths."""
+    settings = dataclasses.replace(picset_app.SETTINGS, distribution_id="ENOSUCHDIST")
+    monkeypatch.setattr(picset_app, "SETTINGS", settings)
+    image_id = processed(client, s3)
+    with caplog.at_level(logging.ERROR, logger="picset.cdn"):
+        response = client.http.delete(f"/api/images/{image_id}", headers=as_(ALICE))
+    assert response.status_code == 204
+    assert S3Storage(s3, BUCKET).list_keys(keys.image_prefix(image_id)) == []
+    assert json.loads(listing(client).body)["images"] == []
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "picset.cdn"]
+    assert line["paths"] == [f"/images/{image_id}/*"]
+
+
+def test_without_a_distribution_a_delete_asks_no_cdn(client, s3):
+    assert picset_app.SETTINGS.distribution_id is None
+    image_id = processed(client, s3)
+    assert client.http.delete(f"/api/images/{image_id}", headers=as_(ALICE)).status_code == 204
+    assert "cloudfront" not in picset_app._clients

@@ -5,7 +5,9 @@
   hand-written policy, and no queue is wired;
 * `prod` (S3 -> SQS -> Lambda) as SAM/CloudFormation merged with `deploy/sam-prod.json`:
   `cfn-lint` passes, only the queue trigger is wired, the bucket notifies the queue on
-  `uploads/` only, the queue has a dead-letter queue, `images/` alone is public;
+  `uploads/` only, the queue has a dead-letter queue, the bucket is private and its
+  `images/` are read by the stack's CloudFront distribution alone (origin access
+  control), and no policy grants `*`;
 * the deployment package itself: its native libraries load on the python3.11 runtime's
   glibc, and the packaged code turns a photo into variants.
 
@@ -346,16 +348,224 @@ def test_sam_queue_accepts_messages_only_from_the_bucket(cfn):
     )
 
 
-def test_sam_makes_only_images_public(cfn):
-    policy = cfn["Resources"]["ImagesBucketPolicy"]["Properties"]["PolicyDocument"]
-    public = [s for s in policy["Statement"] if s.get("Principal") == "*"]
-    assert [s["Action"] for s in public] == ["s3:GetObject"]
-    assert [s["Resource"]["Fn::Sub"] for s in public] == [
-        "arn:${AWS::Partition}:s3:::${ImagesBucket}/images/*"
+def _distribution(cfn: dict[str, Any]) -> dict[str, Any]:
+    (name,) = [
+        n for n, r in cfn["Resources"].items() if r["Type"] == "AWS::CloudFront::Distribution"
     ]
-    cors = cfn["Resources"]["ImagesBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert name == "ImagesDistribution"
+    return dict(cfn["Resources"][name]["Properties"]["DistributionConfig"])
+
+
+def test_sam_serves_variants_through_cloudfront_with_origin_access_control(cfn):
+    resources = cfn["Resources"]
+    config = _distribution(cfn)
+    (origin,) = config["Origins"]
+    # Origin access control, not the legacy identity: an OAI must be named here, and no
+    # CloudFrontOriginAccessIdentity may exist beside it.
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["ImagesOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert not [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudFront::CloudFrontOriginAccessIdentity"
+    ]
+    control = resources["ImagesOriginAccessControl"]
+    assert control["Type"] == "AWS::CloudFront::OriginAccessControl"
+    assert control["Properties"]["OriginAccessControlConfig"] == {
+        **control["Properties"]["OriginAccessControlConfig"],
+        "OriginAccessControlOriginType": "s3",
+        "SigningBehavior": "always",
+        "SigningProtocol": "sigv4",
+    }
+    # The bucket's own regional name, spelled out: a GetAtt on the bucket would close a
+    # cycle (bucket CORS -> API -> API function's environment -> distribution -> bucket).
+    bucket = _stage_settings("prod").bucket
+    assert origin["DomainName"] == {"Fn::Sub": f"{bucket}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}"}
+    assert config["HttpVersion"] == "http2and3"
+    assert config["Enabled"] is True
+    behaviours = [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+    for behaviour in behaviours:
+        assert behaviour["TargetOriginId"] == origin["Id"]
+        assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert behaviour["Compress"] is True
+        assert set(behaviour["AllowedMethods"]) == {"GET", "HEAD"}
+        assert behaviour["CachePolicyId"] == {"Ref": "ImagesCachePolicy"}
+
+
+def test_sam_cache_policy_lets_the_origins_cache_control_decide(cfn):
+    """MinTTL 0, so a manifest's `no-cache` is honoured (CloudFront holds anything for at
+    least a MinTTL above 0, whatever the origin says); MaxTTL at least the variants'
+    max-age, so `immutable` variants stay at the edges a whole year."""
+    from chalicelib.manifests import CACHE_CONTROL as MANIFEST_CACHE_CONTROL
+    from chalicelib.processor import VARIANT_CACHE_CONTROL
+
+    policy = cfn["Resources"]["ImagesCachePolicy"]
+    assert policy["Type"] == "AWS::CloudFront::CachePolicy"
+    config = policy["Properties"]["CachePolicyConfig"]
+    found = re.search(r"max-age=(\d+)", VARIANT_CACHE_CONTROL)
+    assert found is not None
+    max_age = int(found[1])
+    assert "immutable" in VARIANT_CACHE_CONTROL and MANIFEST_CACHE_CONTROL == "no-cache"
+    assert config["MinTTL"] == 0
+    assert config["MaxTTL"] >= max_age
+    assert config["MinTTL"] <= config["DefaultTTL"] <= config["MaxTTL"]
+    key = config["ParametersInCacheKeyAndForwardedToOrigin"]
+    # nothing a viewer sends splits the cache or reaches the bucket
+    assert key["HeadersConfig"] == {"HeaderBehavior": "none"}
+    assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert key["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
+
+
+def test_sam_bucket_is_private_and_only_the_distribution_reads_variants(cfn):
+    resources = cfn["Resources"]
+    bucket = resources["ImagesBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    (policy,) = [r for r in resources.values() if r["Type"] == "AWS::S3::BucketPolicy"]
+    assert policy["Properties"]["Bucket"] == {"Ref": "ImagesBucket"}
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert statement["Action"] == "s3:GetObject"
+    assert statement["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:s3:::${ImagesBucket}/images/*"
+    }
+    # Only this stack's distribution: any CloudFront distribution of any account could
+    # otherwise read the bucket through the service principal.
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "AWS:SourceArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}"
+                ":distribution/${ImagesDistribution}"
+            }
+        }
+    }
+    cors = bucket["CorsConfiguration"]["CorsRules"]
     upload_rule = next(rule for rule in cors if "POST" in rule["AllowedMethods"])
     assert "*" not in upload_rule["AllowedOrigins"]
+
+
+def _policy_documents(node: Any) -> list[dict[str, Any]]:
+    """Every policy document anywhere in a template (role, inline, bucket and queue)."""
+    if isinstance(node, dict):
+        found = [node] if "Statement" in node else []
+        return found + [d for value in node.values() for d in _policy_documents(value)]
+    if isinstance(node, list):
+        return [d for value in node for d in _policy_documents(value)]
+    return []
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+#: A resource name that is only a wildcard, or a resource type and one (`table/*`,
+#: `distribution/*`): every resource of that kind.
+EVERY_ONE = re.compile(r"[A-Za-z-]*[/:]?\*")
+
+
+def _names_every_one(resource: Any) -> bool:
+    """Whether a statement's resource is `*`, or all of some kind of resource. An S3 ARN
+    names its bucket first (`${Bucket}/images/*` is the objects under one prefix of one
+    bucket); other ARNs name a resource type first. `${...}` placeholders stand for one
+    resource of the stack; a `Ref` or `GetAtt` is one."""
+    if isinstance(resource, dict):
+        if "Fn::GetAtt" in resource or "Ref" in resource:
+            return False
+        resource = resource["Fn::Sub"]
+    arn = re.sub(r"\$\{[^}]+\}", "X", str(resource))
+    parts = arn.split(":", 5)
+    if arn == "*" or len(parts) < 6:
+        return True
+    name = parts[5]
+    if parts[2] == "s3":
+        return name.startswith("*")
+    return EVERY_ONE.fullmatch(name) is not None
+
+
+@pytest.mark.parametrize(
+    ("resource", "every_one"),
+    [
+        pytest.param("*", True, id="star"),
+        pytest.param("arn:aws:s3:::*", True, id="every-bucket"),
+        pytest.param("arn:aws:sqs:*:*:*", True, id="every-queue"),
+        pytest.param("arn:aws:dynamodb:*:*:table/*", True, id="every-table"),
+        pytest.param({"Fn::Sub": "arn:${P}:cloudfront::${A}:distribution/*"}, True, id="every-cdn"),
+        pytest.param({"Fn::Sub": "arn:${P}:s3:::${Bucket}/images/*"}, False, id="one-prefix"),
+        pytest.param({"Fn::Sub": "arn:${P}:cloudfront::${A}:distribution/${D}"}, False, id="one"),
+        pytest.param("arn:aws:sqs:*:*:picset-prod-uploads", False, id="one-queue-by-name"),
+        pytest.param("arn:aws:logs:*:*:log-group:/aws/lambda/x:*", False, id="one-log-group"),
+        pytest.param({"Fn::GetAtt": ["UploadQueue", "Arn"]}, False, id="getatt"),
+    ],
+)
+def test_what_counts_as_every_resource(resource, every_one):
+    assert _names_every_one(resource) is every_one
+
+
+def test_no_policy_in_the_template_grants_everyone_everything_or_anything(cfn):
+    """No statement of any policy in the packaged template (roles, their inline policies,
+    the bucket's and the queue's) has `*` as its principal, any wildcard in an action,
+    or `*` (or all of a kind, `table/*`) for its resource. Wildcards inside a name stay
+    (`images/*`, a log group's streams), as do region and account wildcards in identity
+    policies (`arn:aws:sqs:*:*:picset-prod-uploads`): a role acts in its own account
+    only, and the name still picks the one queue, table, bus or log group. Every AWS
+    service picset calls takes resource-level permissions, so none needs `"Resource": "*"`."""
+    documents = _policy_documents(cfn["Resources"])
+    statements = [s for d in documents for s in d["Statement"]]
+    assert len(statements) > 20  # the roles', the bucket's, the queue's
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert not {"NotPrincipal", "NotAction", "NotResource"} & set(statement)
+        principal = statement.get("Principal")
+        assert principal is None or set(principal) == {"Service"}, statement
+        for name in _listed(principal["Service"] if principal else []):
+            assert name.endswith(".amazonaws.com") and "*" not in name
+        for action in _listed(statement["Action"]):
+            assert "*" not in action, statement
+        if "Resource" not in statement:
+            assert statement["Action"] == "sts:AssumeRole"  # a trust policy names no resource
+            continue
+        for resource in _listed(statement["Resource"]):
+            assert not _names_every_one(resource), statement
+
+
+def test_sam_api_links_the_distribution_and_may_invalidate_only_it(cfn):
+    resources = cfn["Resources"]
+    variables = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    # the stack's output is what the API links variants to
+    assert variables["PICSET_PUBLIC_BASE_URL"] == cfn["Outputs"]["VariantBaseURL"]["Value"]
+    assert variables["PICSET_DISTRIBUTION_ID"] == {"Ref": "ImagesDistribution"}
+    assert cfn["Outputs"]["DistributionId"]["Value"] == {"Ref": "ImagesDistribution"}
+    grants = [r for r in resources.values() if "cloudfront:" in json.dumps(r.get("Properties", {}))]
+    (grant,) = [g for g in grants if g["Type"].startswith("AWS::IAM::")]
+    assert grant == resources["ApiInvalidatesDeletedImages"]
+    assert grant["Type"] == "AWS::IAM::RolePolicy"
+    assert grant["Properties"]["RoleName"] == {"Ref": "ApiHandlerRole"}
+    (statement,) = grant["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "cloudfront:CreateInvalidation"
+    assert statement["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}"
+        ":distribution/${ImagesDistribution}"
+    }
+    for name in ("ResizeUpload", "RecordFailure"):
+        env = resources[name]["Properties"]["Environment"]["Variables"]
+        assert "PICSET_DISTRIBUTION_ID" not in env  # only the API deletes
+
+
+def test_sam_outputs_the_variant_base_url(cfn):
+    value = cfn["Outputs"]["VariantBaseURL"]["Value"]
+    assert value == {
+        "Fn::If": [
+            "HasCdnDomain",
+            {"Fn::Sub": "https://${CdnDomainName}/"},
+            {"Fn::Sub": "https://${ImagesDistribution.DomainName}/"},
+        ]
+    }
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,12 @@ def test_reads_lists_and_numbers():
     assert settings.user_pool_id == "k"
 
 
+def test_no_distribution_unless_one_is_named():
+    assert Settings.from_env({}).distribution_id is None
+    named = Settings.from_env({"PICSET_DISTRIBUTION_ID": "E2QWRUHAPOMQZL"})
+    assert named.distribution_id == "E2QWRUHAPOMQZL"
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -40,6 +46,16 @@ def test_reads_lists_and_numbers():
         pytest.param({"PICSET_FORMATS": "avif"}, "must include jpeg", id="no-fallback"),
         pytest.param({"PICSET_AVIF_QUALITY": "0"}, "PICSET_AVIF_QUALITY", id="quality"),
         pytest.param({"PICSET_TRIGGER": "kafka"}, "PICSET_TRIGGER", id="trigger"),
+        pytest.param(
+            {"PICSET_DISTRIBUTION_ID": "d1234abcd.cloudfront.net"},
+            "PICSET_DISTRIBUTION_ID",
+            id="distribution-domain-not-id",
+        ),
+        pytest.param(
+            {"PICSET_DISTRIBUTION_ID": "arn:aws:cloudfront::123456789012:distribution/E2QW"},
+            "PICSET_DISTRIBUTION_ID",
+            id="distribution-arn-not-id",
+        ),
         pytest.param({"PICSET_LOG_JSON": "maybe"}, "PICSET_LOG_JSON", id="bool"),
     ],
 )
