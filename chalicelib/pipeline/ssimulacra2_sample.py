@@ -25,6 +25,7 @@ whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache, cached_property
 
 import numpy as np
 from PIL import Image
@@ -49,14 +50,19 @@ class _Tiles:
 
     corners: list[tuple[int, int]]
     side: int
+    rows: int
+    columns: int
 
     @classmethod
+    @cache
     def of(cls, width: int, height: int, cell: int, side: int) -> _Tiles:
+        """The tiles of an image of this size (made once per size: every score of a
+        reference asks again)."""
         corners = []
         for top in _starts(height, cell, side):
             for left in _starts(width, cell, side):
                 corners.append((top, left))
-        return cls(corners, min(side, width, height))
+        return cls(corners, min(side, width, height), height, width)
 
     def strip(self, plane: np.ndarray) -> np.ndarray:
         """The tiles with their margins, one under another, from a (rows, c, columns)
@@ -71,6 +77,18 @@ class _Tiles:
             at = index * outer + max(r0, 0) - r0
             out[at : at + cut.shape[0], :, max(c0, 0) - c0 : max(c0, 0) - c0 + cut.shape[2]] = cut
         return out
+
+    @cached_property
+    def in_image(self) -> np.ndarray:
+        """1 where a strip's pixel lies in the image, 0 on margins beyond its edge."""
+        outer = self.side + 2 * MARGIN
+        steps = np.arange(outer) - MARGIN
+        mask = np.empty((len(self.corners), outer, 1, outer), dtype=np.float32)
+        for index, (top, left) in enumerate(self.corners):
+            rows = ((top + steps >= 0) & (top + steps < self.rows)).astype(np.float32)
+            columns = ((left + steps >= 0) & (left + steps < self.columns)).astype(np.float32)
+            mask[index, :, 0, :] = rows[:, None] * columns[None, :]
+        return mask.reshape(len(self.corners) * outer, 1, outer)
 
     def insides(self, strip: np.ndarray) -> np.ndarray:
         """The tiles' insides out of a strip (margins dropped), one under another."""
@@ -90,6 +108,28 @@ def _starts(length: int, cell: int, side: int) -> list[int]:
             for start in range(0, length, cell)
         }
     )
+
+
+def _lookup(pixels: s2._Pixels, grey: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """A table from index to linear light and the image's indices into it, as
+    `ssimulacra2._Pixels.linear` looks them up (blended onto `grey` with alpha)."""
+    if pixels.alpha is None or grey is None:
+        return s2._linear_lut(), pixels.colour
+    return s2._blend_lut(grey), pixels.alpha.astype(np.uint16) * 256 + pixels.colour
+
+
+def _half(lut: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """`ssimulacra2._downsample(lut[index])` without the full-size linear image: the same
+    four phases summed in the same order (the same float32 values)."""
+    rows, _, columns = index.shape
+    if rows % 2 or columns % 2:
+        index = np.pad(index, ((0, rows % 2), (0, 0), (0, columns % 2)), mode="edge")
+    out = lut[index[0::2, :, 0::2]]
+    out += lut[index[0::2, :, 1::2]]
+    out += lut[index[1::2, :, 0::2]]
+    out += lut[index[1::2, :, 1::2]]
+    out *= np.float32(0.25)
+    return out
 
 
 @dataclass(frozen=True)
@@ -139,18 +179,26 @@ class SampledReference:
     def _pyramid(
         self, pixels: s2._Pixels, grey: float | None
     ) -> list[tuple[_Tiles | None, np.ndarray]]:
-        """Per scale: its tiles and the XYB of their strip, or None and the whole XYB."""
-        linear = pixels.linear(grey)
+        """Per scale: its tiles and the XYB of their strip, or None and the whole XYB.
+        Full-size linear light is never made whole: scale 0's tiles look their pixels
+        up, and scale 1 sums the four looked-up phases as `_downsample` sums them."""
+        lut, index = _lookup(pixels, grey)
         out: list[tuple[_Tiles | None, np.ndarray]] = []
+        linear = np.empty((0, 3, 0), dtype=np.float32)
         for scale in range(self._scales):
-            if scale:
-                linear = s2._downsample(linear)
-            if scale in SAMPLING:
-                rows, _, columns = linear.shape
-                tiles = _Tiles.of(columns, rows, *SAMPLING[scale])
-                out.append((tiles, s2._xyb(tiles.strip(linear))))
+            if scale == 0:
+                rows, _, columns = index.shape
             else:
-                out.append((None, s2._xyb(linear)))
+                linear = _half(lut, index) if scale == 1 else s2._downsample(linear)
+                rows, _, columns = linear.shape
+            if scale in SAMPLING:
+                tiles = _Tiles.of(columns, rows, *SAMPLING[scale])
+                strip = lut[tiles.strip(index)] if scale == 0 else tiles.strip(linear)
+                xyb = s2._xyb(strip)
+                xyb *= tiles.in_image  # zeros outside the image, as the blur pads
+                out.append((tiles, xyb))
+            else:
+                out.append((None, s2._xyb(lut[index] if scale == 0 else linear)))
         return out
 
     def score(self, distorted: Image.Image) -> float:
