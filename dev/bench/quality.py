@@ -93,17 +93,23 @@ def load(name: str, options: Options) -> Photo:
 
 
 class Scores:
-    """Whole-variant scores, picset's and (optionally) the reference binary's."""
+    """Whole-variant scores, picset's and (optionally) the reference binary's. The
+    prepared references of one photo at a time are kept (a 12 MP photo's wide widths
+    hold about 1.4 GB of them), so callers go photo by photo."""
 
     def __init__(self, binary: Path | None) -> None:
         self.binary = binary
-        self._prepared: dict[tuple[str, int], Reference] = {}
+        self._photo = ""
+        self._prepared: dict[int, Reference] = {}
+        #: (photo, format, quality) -> (lowest wide score, total bytes)
+        self._fixed: dict[tuple[str, str, int], tuple[float, int]] = {}
 
     def picset(self, photo: Photo, width: int, body: bytes) -> float:
-        key = (photo.name, width)
-        if key not in self._prepared:
-            self._prepared[key] = Reference(photo.resized[width])
-        return self._prepared[key].score(decode(body))
+        if photo.name != self._photo:
+            self._photo, self._prepared = photo.name, {}
+        if width not in self._prepared:
+            self._prepared[width] = Reference(photo.resized[width])
+        return self._prepared[width].score(decode(body))
 
     def reference(self, photo: Photo, width: int, body: bytes) -> float | None:
         if self.binary is None:
@@ -120,94 +126,96 @@ class Scores:
             )
         return float(done.stdout.strip().split()[-1])
 
-
-def wide(photo: Photo) -> list[int]:
-    return sorted(w for w in photo.resized if w >= SMALL_WIDTH)
+    def fixed(self, photo: Photo, fmt: str, quality: int) -> tuple[float, int]:
+        """The photo's lowest wide-variant score and its total bytes at one quality."""
+        key = (photo.name, fmt, quality)
+        if key not in self._fixed:
+            floor, total = 100.0, 0
+            for width in photo.resized:
+                body = encode_at(photo, fmt, width, quality)
+                total += len(body)
+                if width >= SMALL_WIDTH:
+                    floor = min(floor, self.picset(photo, width, body))
+            self._fixed[key] = (floor, total)
+        return self._fixed[key]
 
 
 def encode_at(photo: Photo, fmt: str, width: int, quality: int) -> bytes:
     return encode_one(photo.resized[width], fmt, Options(), setting=Setting(quality))
 
 
-def fixed_floor(photos: list[Photo], fmt: str, quality: int, scores: Scores) -> tuple[float, int]:
-    """The lowest whole-variant score and the total bytes at one fixed quality."""
-    floor, total = 100.0, 0
-    for photo in photos:
-        for width in photo.resized:
-            body = encode_at(photo, fmt, width, quality)
-            total += len(body)
-            if width >= SMALL_WIDTH:
-                floor = min(floor, scores.picset(photo, width, body))
-    return floor, total
-
-
-def lowest_reaching(
-    photos: list[Photo], fmt: str, floor: float, scores: Scores
-) -> tuple[int, float, int]:
-    """The lowest fixed quality whose every wide variant scores at least `floor`, by
-    bisection over the format's bounds (the hardest photo is checked first)."""
+def lowest_reaching(photo: Photo, fmt: str, floor: float, scores: Scores) -> int:
+    """The photo's lowest fixed quality whose every wide variant scores at least
+    `floor`, by bisection over the format's bounds (the format's highest when none)."""
     low, high = bounds_of(fmt)
-    order = list(photos)
-
-    def reaches(quality: int) -> bool:
-        for index, photo in enumerate(order):
-            for width in wide(photo):
-                if scores.picset(photo, width, encode_at(photo, fmt, width, quality)) < floor:
-                    order.insert(0, order.pop(index))
-                    return False
-        return True
-
-    if not reaches(high):
-        found = high
-    else:
-        while low < high:
-            middle = (low + high) // 2
-            if reaches(middle):
-                high = middle
-            else:
-                low = middle + 1
-        found = high
-    reached, total = fixed_floor(photos, fmt, found, scores)
-    return found, reached, total
+    if scores.fixed(photo, fmt, high)[0] < floor:
+        return high
+    while low < high:
+        middle = (low + high) // 2
+        if scores.fixed(photo, fmt, middle)[0] >= floor:
+            high = middle
+        else:
+            low = middle + 1
+    return high
 
 
 def floors_and_bytes(photos: list[Photo], scores: Scores) -> list[dict[str, Any]]:
+    """Per format: `auto`'s floor and bytes, the anchor (the lowest single quality
+    reaching that floor on every photo: the highest of the photos' own lowest, the
+    score rising with quality as the bisection assumes) and today's defaults."""
     defaults = Options.from_settings(Settings(quality="fixed"))
+    fmts = [f for f in LOSSY if any(key[0] == f for p in photos for key in p.made)]
+    whole: dict[str, list[float]] = {f: [] for f in fmts}
+    refs: dict[str, list[float | None]] = {f: [] for f in fmts}
+    errors: dict[str, list[float]] = {f: [] for f in fmts}
+    estimated: dict[str, list[float]] = {f: [] for f in fmts}
+    for photo in photos:
+        for (fmt, width), (_, _, score) in sorted(photo.made.items()):
+            if fmt not in whole or width < SMALL_WIDTH:
+                continue
+            body = photo.bodies[(fmt, width)]
+            value = scores.picset(photo, width, body)
+            whole[fmt].append(value)
+            refs[fmt].append(scores.reference(photo, width, body))
+            if score is not None:
+                estimated[fmt].append(score)
+                errors[fmt].append(score - value)
+    floors = {fmt: min(whole[fmt]) for fmt in fmts}
+    anchors = {fmt: bounds_of(fmt)[0] for fmt in fmts}
+    for photo in photos:
+        for fmt in fmts:
+            anchors[fmt] = max(anchors[fmt], lowest_reaching(photo, fmt, floors[fmt], scores))
+            scores.fixed(photo, fmt, getattr(defaults, f"{fmt}_quality"))
+    for photo in photos:  # photo by photo, so each photo's references are made once
+        for fmt in fmts:
+            scores.fixed(photo, fmt, anchors[fmt])
     rows = []
-    for fmt in LOSSY:
+    for fmt in fmts:
         made = [(p, w) for p in photos for (f, w) in p.made if f == fmt]
-        if not made:
-            continue
-        auto_bytes = sum(p.made[(fmt, w)][0] for p, w in made)
-        whole = [scores.picset(p, w, p.bodies[(fmt, w)]) for p, w in made if w >= SMALL_WIDTH]
-        refs = [scores.reference(p, w, p.bodies[(fmt, w)]) for p, w in made if w >= SMALL_WIDTH]
-        estimated = [p.made[(fmt, w)][2] for p, w in made if w >= SMALL_WIDTH]
-        errors = [e - w for e, w in zip(estimated, whole, strict=True) if e is not None]
-        floor = min(whole)
-        anchor_q, anchor_floor, anchor_bytes = lowest_reaching(photos, fmt, floor, scores)
+        at_anchor = [scores.fixed(p, fmt, anchors[fmt]) for p in photos]
         fixed_q = getattr(defaults, f"{fmt}_quality")
-        today_floor, today_bytes = fixed_floor(photos, fmt, fixed_q, scores)
+        today = [scores.fixed(p, fmt, fixed_q) for p in photos]
         qualities = [p.made[(fmt, w)][1] for p, w in made]
         rows.append(
             {
                 "format": fmt,
                 "variants": len(made),
-                "floor": round(floor, 2),
-                "floor_reference": round(min(r for r in refs if r is not None), 2)
-                if all(r is not None for r in refs)
+                "floor": round(floors[fmt], 2),
+                "floor_reference": round(min(r for r in refs[fmt] if r is not None), 2)
+                if all(r is not None for r in refs[fmt])
                 else None,
-                "floor_estimated": round(min(s for s in estimated if s is not None), 2),
-                "estimate_error_max": round(max(errors), 2),
-                "estimate_error_min": round(min(errors), 2),
-                "median_score": round(statistics.median(whole), 2),
+                "floor_estimated": round(min(estimated[fmt]), 2),
+                "estimate_error_max": round(max(errors[fmt]), 2),
+                "estimate_error_min": round(min(errors[fmt]), 2),
+                "median_score": round(statistics.median(whole[fmt]), 2),
                 "qualities": f"{min(q for q in qualities if q)}-{max(q for q in qualities if q)}",
-                "auto_bytes": auto_bytes,
-                "anchor_quality": anchor_q,
-                "anchor_floor": round(anchor_floor, 2),
-                "anchor_bytes": anchor_bytes,
+                "auto_bytes": sum(p.made[(fmt, w)][0] for p, w in made),
+                "anchor_quality": anchors[fmt],
+                "anchor_floor": round(min(f for f, _ in at_anchor), 2),
+                "anchor_bytes": sum(b for _, b in at_anchor),
                 "today_quality": fixed_q,
-                "today_floor": round(today_floor, 2),
-                "today_bytes": today_bytes,
+                "today_floor": round(min(f for f, _ in today), 2),
+                "today_bytes": sum(b for _, b in today),
             }
         )
     return rows
