@@ -344,6 +344,7 @@ def main(argv: list[str] | None = None, progress: Callable[[str], None] = print)
     parser.add_argument("--photos", nargs="*", default=list(PHOTOS))
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--no-cost", action="store_true")
+    parser.add_argument("--json", type=Path, default=ROOT / "artifacts" / "bench" / "quality.json")
     args = parser.parse_args(argv)
     options = Options.from_settings(Settings())
     names = [n for n in args.photos if (CORPUS / n).is_file()]
@@ -362,10 +363,8 @@ def main(argv: list[str] | None = None, progress: Callable[[str], None] = print)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     sys.stdout.write(text)
-    (ROOT / "artifacts" / "bench").mkdir(parents=True, exist_ok=True)
-    (ROOT / "artifacts" / "bench" / "quality.json").write_text(
-        json.dumps({"rows": rows, "costs": costs}, indent=1)
-    )
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"rows": rows, "costs": costs}, indent=1))
 
 
 if __name__ == "__main__":
