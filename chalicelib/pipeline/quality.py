@@ -3,8 +3,7 @@ target on SSIMULACRA2 and spends no byte more than that needs (`PICSET_QUALITY=a
 
 A fixed quality is too high for easy images and too low for hard ones, so for a still
 image this step searches, per format, the quality whose encode of a *probe* (the image
-about 640 px wide, where a score costs tens of milliseconds, never the full-size
-variants) scores in [target, target + 2] (`search.search`: a per-format seed, at most
+about 640 px wide, where a try costs tens of milliseconds) scores in [target, target + 2] (`search.search`: a per-format seed, at most
 five tries, within the format's bounds in `formats`). Then, per format and from the
 narrowest up, each other variant 480 px or wider is encoded whole at the quality the
 width below settled on and checked once (`search.confirm`): it stands when it reaches the
