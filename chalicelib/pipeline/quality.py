@@ -3,8 +3,9 @@ target on SSIMULACRA2 and spends no byte more than that needs (`PICSET_QUALITY=a
 
 A fixed quality is too high for easy images and too low for hard ones, so for a still
 image this step searches, per format, the quality whose encode of a *probe* (the image
-about 640 px wide, where a try costs tens of milliseconds) scores in [target, target + 2] (`search.search`: a per-format seed, at most
-five tries, within the format's bounds in `formats`). Then, per format and from the
+about 640 px wide, where a try costs tens of milliseconds) scores in [target, target + 2]
+(`search.search`: a per-format seed, at most five tries, within the format's bounds in
+`formats`). Then, per format and from the
 narrowest up, each other variant 480 px or wider is encoded whole at the quality the
 width below settled on and checked once (`search.confirm`): it stands when it reaches the
 target, goes one step down when it has points to spare beyond the band, and searches up
@@ -106,13 +107,16 @@ def decode(body: bytes) -> Image.Image:
 
 class _Once:
     """Each key's prepared reference, made by the first thread that asks for it while the
-    others asking for the same key wait, so no reference is prepared twice."""
+    others asking for the same key wait, so no reference is prepared twice; dropped once
+    all its `users` are done with it (a 4 MP variant's holds ~80 MB)."""
 
-    def __init__(self, scorer: Scorer) -> None:
+    def __init__(self, scorer: Scorer, users: int) -> None:
         self._scorer = scorer
+        self._users = users
         self._lock = threading.Lock()
         self._making: dict[int, threading.Lock] = {}
         self._made: dict[int, Scored] = {}
+        self._done: dict[int, int] = {}
 
     def get(self, key: int, image: Image.Image) -> Scored:
         with self._lock:
@@ -121,6 +125,12 @@ class _Once:
             if key not in self._made:
                 self._made[key] = self._scorer(image)
             return self._made[key]
+
+    def done(self, key: int) -> None:
+        with self._lock:
+            self._done[key] = self._done.get(key, 0) + 1
+            if self._done[key] >= self._users:
+                self._made.pop(key, None)
 
 
 class QualityTuner:
@@ -149,7 +159,7 @@ class QualityTuner:
         self._fixed: list[str] = []
         #: The prepared reference of each variant scored (by width), made once, by the
         #: first format's thread that needs it, for every format.
-        self._references = _Once(scorer)
+        self._references = _Once(scorer, len(fmts))
         self.found: dict[str, search.Result[bytes]] = {}
         #: (format, width) -> the check's result, for the wide variants
         self.wide: dict[tuple[str, int], search.Result[bytes]] = {}
@@ -197,6 +207,7 @@ class QualityTuner:
                 hint=rate,
                 out_of_time=self.out_of_time,
             )
+            self._references.done(width)
             with self._lock:
                 self.wide[(fmt, width)] = result
             start = result.best.quality
@@ -253,6 +264,7 @@ class QualityTuner:
             step = search.next_quality(tried[chroma], self.target, bounds_of(fmt), hint=rate)
             if step is not None and not self.out_of_time():
                 tried[chroma].append(self._measure(fmt, image, reference, chroma)(step))
+        self._references.done(width)
         every = [(chroma, one) for chroma, ones in tried.items() for one in ones]
         best = search.settle([one for _, one in every], self.target).best
         chroma = next(c for c, one in every if one is best)
