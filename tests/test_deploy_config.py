@@ -315,12 +315,27 @@ def test_the_failure_recorder_writes_only_manifests_and_the_private_state(stage)
     s3 = {pair for pair in grants(stage_policies(stage)["record_failure"]) if pair[0][:3] == "s3:"}
     assert s3 == {
         ("s3:GetObject", f"{bucket}/uploads/*"),
+        ("s3:PutObjectTagging", f"{bucket}/uploads/*"),
         ("s3:GetObject", f"{bucket}/images/*/manifest.json"),
         ("s3:PutObject", f"{bucket}/images/*/manifest.json"),
         ("s3:GetObject", f"{bucket}/private/*.json"),
         ("s3:PutObject", f"{bucket}/private/*.json"),
         ("s3:ListBucket", bucket),
     }
+
+
+@pytest.mark.parametrize("stage", DEPLOYABLE)
+def test_only_the_functions_that_write_manifests_tag_and_only_originals(stage):
+    """The lifecycle rule reads the status tag on `uploads/<id>`, written by whichever
+    function put the manifest in place. Tagging is `s3:ObjectTagging:Put`, which the
+    `s3:ObjectCreated:*` trigger never hears, so it cannot re-trigger the resize function."""
+    bucket = f"arn:aws:s3:::{settings_of(stage).bucket}"
+    for function, document in stage_policies(stage).items():
+        tagging = {pair for pair in grants(document) if "Tagging" in pair[0]}
+        expected = (
+            set() if function == "api_handler" else {("s3:PutObjectTagging", f"{bucket}/uploads/*")}
+        )
+        assert tagging == expected, function
 
 
 def _timeout(stage: str) -> int:
