@@ -354,6 +354,7 @@ def cmd_create_bucket(target: Target, args: argparse.Namespace) -> int:
     target.out.write(
         f"bucket {settings.bucket} ready: uploads allowed from "
         f"{', '.join(settings.allowed_origins)}; public read on {keys.IMAGES_PREFIX} only; "
+        f"failed originals expire after {settings.failed_original_days} day(s); "
         f"failure queue {settings.failure_queue_name}\n"
     )
     return 0

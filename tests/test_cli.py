@@ -15,6 +15,7 @@ import requests
 
 from chalicelib import aws, keys
 from chalicelib.settings import Settings
+from dev.bootstrap import lifecycle_rules
 from dev.progress import ProgressBar, human_bytes
 from dev.stack import ROOT, Stack, free_port
 from tests.conftest import HTTP_TIMEOUT, make_image
@@ -271,8 +272,35 @@ def test_create_bucket_prepares_a_bucket_for_the_direct_trigger(stack):
     assert upload_rule["AllowedOrigins"] == ["https://photos.example"]
     (statement,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
     assert statement["Resource"] == f"arn:aws:s3:::{bucket}/images/*"
+    assert "failed originals expire after 7 day(s)" in done.stdout
     # idempotent: a second run (e.g. with the deployed API's origin) updates in place
-    assert cli(stack, "--bucket", bucket, "create-bucket").returncode == 0
+    again = cli(stack, "--bucket", bucket, "create-bucket", PICSET_FAILED_ORIGINAL_DAYS="3")
+    assert again.returncode == 0
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rules == lifecycle_rules(Settings(failed_original_days=3))["Rules"]
+
+
+def test_the_local_bucket_expires_failed_originals_and_its_runs_tag_them(stack, tmp_path):
+    """The bootstrap gives the local bucket the deployed rules, and over the real
+    emulator a failed upload's original is tagged `failed`, a ready one's `ready`."""
+    settings = Settings.from_env(stack.env)
+    s3 = aws.client("s3", settings)
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=stack.bucket)["Rules"]
+    assert rules == lifecycle_rules(settings)["Rules"]
+    fake = tmp_path / "fake.png"
+    fake.write_text("not a picture")
+    assert cli(stack, "upload", str(fake), "--decorative").returncode == 1
+    (ready,) = upload(stack, tmp_path, "tagged.jpg")
+    originals = [key.removeprefix("uploads/") for key in s3_keys(stack, "uploads/")]
+    failed = [i for i in originals if api_image(stack, i).json()["status"] == "failed"]
+    assert failed
+
+    def status_tag(image_id: str) -> dict[str, str]:
+        answer = s3.get_object_tagging(Bucket=stack.bucket, Key=keys.upload_key(image_id))
+        return {tag["Key"]: tag["Value"] for tag in answer["TagSet"]}
+
+    assert status_tag(ready) == {"picset-status": "ready"}
+    assert all(status_tag(image_id) == {"picset-status": "failed"} for image_id in failed)
 
 
 def test_upload_with_a_wrong_password_says_so(stack, tmp_path):

@@ -338,6 +338,44 @@ def test_only_the_functions_that_write_manifests_tag_and_only_originals(stage):
         assert tagging == expected, function
 
 
+def test_the_prod_lifecycle_rules_are_the_ones_the_bootstrap_applies():
+    """One set of rules: the template's (CloudFormation's names) and the ones
+    `create-bucket` and the local bootstrap put (S3's names) say the same, and the
+    template's days parameter defaults to the setting's value."""
+    from dev.bootstrap import lifecycle_rules
+
+    parameter = TEMPLATE["Parameters"]["FailedOriginalDays"]
+    assert parameter["Default"] == settings_of("prod").failed_original_days
+    assert parameter["MinValue"] == 1
+    bucket = TEMPLATE["Resources"]["ImagesBucket"]["Properties"]
+    declared = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    applied = {rule["ID"]: rule for rule in lifecycle_rules(settings_of("prod"))["Rules"]}
+    assert (
+        set(declared)
+        == set(applied)
+        == {
+            "ExpireFailedOriginals",
+            "AbortIncompleteMultipartUploads",
+        }
+    )
+    expire, applied_expire = declared["ExpireFailedOriginals"], applied["ExpireFailedOriginals"]
+    assert expire["ExpirationInDays"] == {"Ref": "FailedOriginalDays"}
+    assert applied_expire["Expiration"] == {"Days": parameter["Default"]}
+    assert applied_expire["Filter"] == {
+        "And": {"Prefix": expire["Prefix"], "Tags": expire["TagFilters"]}
+    }
+    abort, applied_abort = (
+        declared["AbortIncompleteMultipartUploads"],
+        applied["AbortIncompleteMultipartUploads"],
+    )
+    assert "Prefix" not in abort and "TagFilters" not in abort  # the whole bucket
+    assert applied_abort["Filter"] == {"Prefix": ""}
+    assert (
+        abort["AbortIncompleteMultipartUpload"] == applied_abort["AbortIncompleteMultipartUpload"]
+    )
+    assert all(rule["Status"] == "Enabled" for rule in [*declared.values(), *applied.values()])
+
+
 def _timeout(stage: str) -> int:
     return int(STAGES[stage]["lambda_functions"]["resize_upload"]["lambda_timeout"])
 
@@ -403,7 +441,10 @@ def test_the_custom_cdn_domain_is_optional_and_needs_its_certificate():
     parameters = TEMPLATE["Parameters"]
     assert parameters["CdnDomainName"]["Default"] == ""
     assert parameters["CdnCertificateArn"]["Default"] == ""
-    given = [{"Fn::Not": [{"Fn::Equals": [{"Ref": name}, ""]}]} for name in parameters]
+    given = [
+        {"Fn::Not": [{"Fn::Equals": [{"Ref": name}, ""]}]}
+        for name in ("CdnDomainName", "CdnCertificateArn")
+    ]
     assert TEMPLATE["Conditions"]["HasCdnDomain"] == {"Fn::And": given}
     assertions = TEMPLATE["Rules"]["CdnDomainNeedsItsCertificate"]["Assertions"]
     assert len(assertions) == 2

@@ -14,6 +14,7 @@ from chalicelib import keys, lifecycle, manifests
 from chalicelib.manifest import FAILED, READY, ErrorInfo, Manifest, Source
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
+from dev.bootstrap import lifecycle_rules
 from dev.memory import MemoryStorage
 from tests.conftest import make_image
 
@@ -173,3 +174,14 @@ def test_an_original_deleted_since_is_left_alone(caplog):
         lifecycle.mark(storage, manifest_of(FAILED, "19ade3f2a1b-000001"))
     assert storage.tags == {}
     assert caplog.records == []
+
+
+def test_the_rule_expires_exactly_what_the_runs_tag_failed():
+    (expire, abort) = lifecycle_rules(Settings(failed_original_days=3))["Rules"]
+    assert expire["Filter"] == {
+        "And": {"Prefix": "uploads/", "Tags": [{"Key": "picset-status", "Value": "failed"}]}
+    }
+    assert expire["Expiration"] == {"Days": 3}
+    assert abort["Filter"] == {"Prefix": ""}
+    assert abort["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+    assert lifecycle.status_tags(FAILED) == {"picset-status": "failed"}
