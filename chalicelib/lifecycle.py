@@ -1,26 +1,29 @@
-"""The tag the bucket's lifecycle rules read: each original carries the status of the
-manifest in place for it, so S3 itself deletes the originals of failed images.
+"""The tag the bucket's lifecycle rules read: an original carries `picset-status=failed`
+exactly while the manifest in place for it is `failed`, so S3 itself deletes the originals
+of failed images.
 
 The rules are declared in `deploy/sam-prod.json` (the queued stage) and by
 `dev.bootstrap.lifecycle_rules` (the buckets `dev.cli create-bucket` and the local
 bootstrap make): an `uploads/<id>` tagged `picset-status=failed` expires
 `PICSET_FAILED_ORIGINAL_DAYS` after its upload, and multipart uploads left incomplete are
-aborted. An original whose image is ready is tagged too, though no rule expires it (a
-reprocess needs it): that tag is what clears `failed` when a later run succeeds, so a
-fixed image never loses its original. See docs/lifecycle.md.
+aborted. A ready image's original is kept (a reprocess needs it) and carries no tag: a
+ready run removes the tags, which is what clears `failed` when a reprocess succeeds after
+a failure, and stores nothing (S3 bills object tags by the month). See docs/lifecycle.md.
 
 The tag follows the manifest in place, not the run: after each tag it writes, a run reads
-the manifest again and, if a newer run's manifest of the other status stands, tags that
-and reads again. So every tag written is followed by a read that found it matching. The
-last run to put a manifest in place tags after its put; a tag any run writes after that
-one is followed by a read after that put, which sees the last manifest. Whatever the
-interleaving, the last tag written matches the manifest that stands (S3 has no
-conditional tagging, so this is how a stale run's `failed` never outlives a newer `ready`).
+the manifest again and, if a newer run's manifest of the other status stands, tags for
+that one and reads again. So every tag written is followed by a read that found it
+matching. The last run to put a manifest in place tags after its put; a tag any run writes
+after that one is followed by a read after that put, which sees the last manifest.
+Whatever the interleaving, the last tag written matches the manifest that stands (S3 has
+no conditional tagging, so this is how a stale run's `failed` never outlives a newer
+`ready`).
 
-Tagging comes after the manifest is in place and never fails the run: a tag that is lost
-only keeps an original that could have gone (logged as `picset.tag_lost` for an
-operator), while raising would make the upload be delivered again and skipped as already
-finished, tagging nothing.
+Tagging comes after the manifest is in place and never fails the run: raising would make
+the upload be delivered again and skipped as already finished, tagging nothing. A tag that
+cannot be written is logged as `picset.tag_lost` for an operator: with status `failed` the
+original is kept (no harm but the storage), with status `ready` it still carries an older
+`failed` and will expire unless tagged again (`dev.cli reprocess ID` does it).
 """
 
 from __future__ import annotations
@@ -29,13 +32,12 @@ import json
 import logging
 
 from . import keys, manifests
-from .manifest import Manifest
+from .manifest import FAILED, Manifest
 from .storage import Storage
 
 log = logging.getLogger("picset.lifecycle")
 
-#: The tag on `uploads/<id>` whose value is the status of the image's manifest (`ready` or
-#: `failed`); the lifecycle rule expires originals tagged `failed`.
+#: The tag on `uploads/<id>` of a failed image; the lifecycle rule expires what carries it.
 STATUS_TAG = "picset-status"
 #: Tags written per run at most: its own status, then once per newer manifest of the other
 #: status seen in between (runs of one image overlapping that much are already rare).
@@ -43,7 +45,8 @@ MARK_ATTEMPTS = 3
 
 
 def status_tags(status: str) -> dict[str, str]:
-    return {STATUS_TAG: status}
+    """The tags of an original whose manifest has `status`: the failed mark, or none."""
+    return {STATUS_TAG: FAILED} if status == FAILED else {}
 
 
 def mark(storage: Storage, manifest: Manifest) -> None:
@@ -65,9 +68,9 @@ def mark(storage: Storage, manifest: Manifest) -> None:
 
 
 def _tag(storage: Storage, image_id: str, status: str) -> bool:
-    """True once the original carries `status`; False when it is gone (deleted by its
-    owner: nothing to keep or expire) or the tag could not be written (logged)."""
-    # Tagging is `s3:ObjectTagging:Put`, not `s3:ObjectCreated:*`: it never triggers the
+    """True once the original carries the tags of `status`; False when it is gone
+    (deleted by its owner: nothing to keep or expire) or they could not be written (logged)."""
+    # Tagging is `s3:ObjectTagging:*`, not `s3:ObjectCreated:*`: it never triggers the
     # resize function, which is why its role may tag under `uploads/` and write nothing there.
     try:
         return storage.tag(keys.upload_key(image_id), status_tags(status))

@@ -9,8 +9,9 @@ which keeps the original's ETag and file name out of the public manifest) does n
 Overlapping runs are safe: each writes under its own revision, `manifests.replace` lets
 only the newest manifest stand, a run that loses deletes what it wrote, and a replaced
 manifest's variants are deleted only after its successor is in place (see `manifests`).
-Once its manifest is in place, a run tags the original with the image's status, which is
-how the bucket's lifecycle rule finds the originals of failed images (`lifecycle`).
+Once its manifest is in place, a run tags the original of a failed image (and removes
+the tag for a ready one), which is how the bucket's lifecycle rule finds the originals of
+failed images (`lifecycle`).
 """
 
 from __future__ import annotations

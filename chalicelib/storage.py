@@ -62,7 +62,8 @@ class Storage(Protocol):
     def list_keys(self, prefix: str) -> list[str]: ...
 
     def tag(self, key: str, tags: dict[str, str]) -> bool:
-        """Replace the object's tags with `tags`; False when there is no such object."""
+        """Replace the object's tags with `tags` (empty: remove them all); False when
+        there is no such object."""
 
 
 def _strip_etag(etag: str) -> str:
@@ -142,9 +143,12 @@ class S3Storage:
     def tag(self, key: str, tags: dict[str, str]) -> bool:
         tag_set = [{"Key": name, "Value": value} for name, value in sorted(tags.items())]
         try:
-            self._client.put_object_tagging(
-                Bucket=self.bucket, Key=key, Tagging={"TagSet": tag_set}
-            )
+            if tag_set:
+                self._client.put_object_tagging(
+                    Bucket=self.bucket, Key=key, Tagging={"TagSet": tag_set}
+                )
+            else:
+                self._client.delete_object_tagging(Bucket=self.bucket, Key=key)
         except self._client.exceptions.ClientError as exc:
             if _is_missing(exc):
                 return False

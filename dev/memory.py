@@ -85,7 +85,10 @@ class MemoryStorage:
         with self._lock:
             if key not in self.objects:
                 return False
-            self.tags[key] = dict(tags)
+            if tags:
+                self.tags[key] = dict(tags)
+            else:
+                self.tags.pop(key, None)
             return True
 
     def cache_control(self, key: str) -> str | None:

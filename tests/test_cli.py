@@ -283,7 +283,7 @@ def test_create_bucket_prepares_a_bucket_for_the_direct_trigger(stack):
 
 def test_the_local_bucket_expires_failed_originals_and_its_runs_tag_them(stack, tmp_path):
     """The bootstrap gives the local bucket the deployed rules, and over the real
-    emulator a failed upload's original is tagged `failed`, a ready one's `ready`."""
+    emulator a failed upload's original is tagged `failed`, a ready one's carries none."""
     settings = Settings.from_env(stack.env)
     s3 = aws.client("s3", settings)
     rules = s3.get_bucket_lifecycle_configuration(Bucket=stack.bucket)["Rules"]
@@ -300,7 +300,7 @@ def test_the_local_bucket_expires_failed_originals_and_its_runs_tag_them(stack, 
         answer = s3.get_object_tagging(Bucket=stack.bucket, Key=keys.upload_key(image_id))
         return {tag["Key"]: tag["Value"] for tag in answer["TagSet"]}
 
-    assert status_tag(ready) == {"picset-status": "ready"}
+    assert status_tag(ready) == {}
     assert all(status_tag(image_id) == {"picset-status": "failed"} for image_id in failed)
 
 

@@ -316,6 +316,7 @@ def test_the_failure_recorder_writes_only_manifests_and_the_private_state(stage)
     assert s3 == {
         ("s3:GetObject", f"{bucket}/uploads/*"),
         ("s3:PutObjectTagging", f"{bucket}/uploads/*"),
+        ("s3:DeleteObjectTagging", f"{bucket}/uploads/*"),
         ("s3:GetObject", f"{bucket}/images/*/manifest.json"),
         ("s3:PutObject", f"{bucket}/images/*/manifest.json"),
         ("s3:GetObject", f"{bucket}/private/*.json"),
@@ -326,16 +327,19 @@ def test_the_failure_recorder_writes_only_manifests_and_the_private_state(stage)
 
 @pytest.mark.parametrize("stage", DEPLOYABLE)
 def test_only_the_functions_that_write_manifests_tag_and_only_originals(stage):
-    """The lifecycle rule reads the status tag on `uploads/<id>`, written by whichever
-    function put the manifest in place. Tagging is `s3:ObjectTagging:Put`, which the
-    `s3:ObjectCreated:*` trigger never hears, so it cannot re-trigger the resize function."""
-    bucket = f"arn:aws:s3:::{settings_of(stage).bucket}"
+    """The lifecycle rule reads the status tag on `uploads/<id>`, put (failed) or removed
+    (ready) by whichever function put the manifest in place; either may find the other
+    status standing and follow it, so both need both. Tagging is `s3:ObjectTagging:*`,
+    which the `s3:ObjectCreated:*` trigger never hears: it cannot re-trigger the resize
+    function, and neither action can write or delete an object."""
+    originals = f"arn:aws:s3:::{settings_of(stage).bucket}/uploads/*"
     for function, document in stage_policies(stage).items():
         tagging = {pair for pair in grants(document) if "Tagging" in pair[0]}
-        expected = (
-            set() if function == "api_handler" else {("s3:PutObjectTagging", f"{bucket}/uploads/*")}
-        )
-        assert tagging == expected, function
+        expected = {
+            ("s3:PutObjectTagging", originals),
+            ("s3:DeleteObjectTagging", originals),
+        }
+        assert tagging == (set() if function == "api_handler" else expected), function
 
 
 def test_the_prod_lifecycle_rules_are_the_ones_the_bootstrap_applies():

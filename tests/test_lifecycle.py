@@ -1,6 +1,7 @@
 """The status tag on originals, which the bucket's lifecycle rule reads: a run that puts a
-manifest in place tags its original `failed` or `ready`, the tag follows the manifest
-that stands (not a stale run), and a tag that cannot be written never loses the answer."""
+failed manifest in place tags its original `picset-status=failed`, a ready one removes the
+tags, the tag follows the manifest that stands (not a stale run), and a tag that cannot be
+written never loses the answer."""
 
 from __future__ import annotations
 
@@ -48,18 +49,19 @@ def manifest_of(status: str, revision: str) -> Manifest:
 
 
 @pytest.mark.parametrize(
-    ("data", "status"),
+    ("data", "status", "tags"),
     [
-        pytest.param(make_image(300, 200), READY, id="ready"),
-        pytest.param(b"<html>not a photo</html>", FAILED, id="failed"),
+        pytest.param(make_image(300, 200), READY, {}, id="ready-carries-none"),
+        pytest.param(b"<html>not a photo</html>", FAILED, {"picset-status": "failed"}, id="failed"),
     ],
 )
-def test_a_run_tags_its_original_with_the_images_status(data, status):
+def test_a_run_tags_its_original_by_the_images_status(data, status, tags):
     storage = MemoryStorage()
     put_original(storage, data)
+    storage.tag(KEY, {"picset-status": "stale"})
     outcome = Processor(storage, SETTINGS).process(UploadRecord(KEY))
     assert outcome.status == status
-    assert storage.tags[KEY] == {"picset-status": status}
+    assert storage.tags.get(KEY, {}) == tags
     # the tag writes no object: the manifest is still the last write
     assert storage.writes[-1] == keys.manifest_key(IMAGE_ID)
 
@@ -74,7 +76,7 @@ def test_a_successful_reprocess_clears_the_failed_tag():
     assert status_tag(storage) == FAILED
     outcome = Processor(storage, SETTINGS, force=True).process(UploadRecord(KEY))
     assert outcome.status == READY
-    assert status_tag(storage) == READY
+    assert status_tag(storage) is None
 
 
 @pytest.mark.parametrize("record", ["time_out", "give_up"])
@@ -92,7 +94,7 @@ def test_a_recorded_failure_leaves_an_answered_original_as_it_is():
     Processor(storage, SETTINGS).process(UploadRecord(KEY))
     (outcome,) = Processor(storage, SETTINGS).time_out(event(), "late duplicate")
     assert outcome.status == "skipped"
-    assert status_tag(storage) == READY
+    assert status_tag(storage) is None
 
 
 def test_a_repeated_event_tags_nothing_again():
@@ -136,7 +138,7 @@ def test_a_stale_runs_tag_follows_the_manifest_that_stands():
     newer = manifest_of(READY, "19ade3f2a1b-000002")
     manifests.replace(storage, newer)
     lifecycle.mark(storage, manifest_of(FAILED, "19ade3f2a1b-000001"))
-    assert status_tag(storage) == READY
+    assert status_tag(storage) is None
 
 
 class Interleaved(MemoryStorage):
@@ -146,9 +148,11 @@ class Interleaved(MemoryStorage):
     def __init__(self, newer: list[Manifest]) -> None:
         super().__init__()
         self.newer = newer
+        self.tag_writes: list[dict[str, str]] = []
 
     def tag(self, key: str, tags: dict[str, str]) -> bool:
         tagged = super().tag(key, tags)
+        self.tag_writes.append(tags)
         if self.newer:
             manifests.replace(self, self.newer.pop(0))
         return tagged
@@ -165,7 +169,8 @@ def test_the_tag_keeps_following_the_manifest_while_it_changes():
     manifests.replace(storage, first)
     lifecycle.mark(storage, first)
     assert manifests.load(storage, IMAGE_ID).revision == "19ade3f2a1b-000003"  # type: ignore[union-attr]
-    assert status_tag(storage) == READY
+    assert status_tag(storage) is None
+    assert storage.tag_writes == [{}, {"picset-status": "failed"}, {}]
 
 
 def test_an_original_deleted_since_is_left_alone(caplog):
@@ -185,3 +190,4 @@ def test_the_rule_expires_exactly_what_the_runs_tag_failed():
     assert abort["Filter"] == {"Prefix": ""}
     assert abort["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
     assert lifecycle.status_tags(FAILED) == {"picset-status": "failed"}
+    assert lifecycle.status_tags(READY) == {}

@@ -273,12 +273,20 @@ def test_terraform_roles_tag_only_originals(tf, role, tags):
 
 
 def _tagging(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    return {(s["Action"], s["Resource"]) for s in statements if "Tagging" in str(s["Action"])}
+    """Every (action, resource) on object tags that the statements allow."""
+    pairs = set()
+    for statement in statements:
+        actions, resources = statement["Action"], statement["Resource"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            for resource in [resources] if isinstance(resources, str) else resources:
+                if "Tagging" in action:
+                    pairs.add((action, resource))
+    return pairs
 
 
 def _tags_originals(stage: str) -> set[tuple[str, str]]:
-    bucket = _stage_settings(stage).bucket
-    return {("s3:PutObjectTagging", f"arn:aws:s3:::{bucket}/{keys.UPLOAD_PREFIX}*")}
+    originals = f"arn:aws:s3:::{_stage_settings(stage).bucket}/{keys.UPLOAD_PREFIX}*"
+    return {("s3:PutObjectTagging", originals), ("s3:DeleteObjectTagging", originals)}
 
 
 def test_sam_bucket_expires_failed_originals_and_aborts_incomplete_uploads(cfn):
