@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from tests.conftest import make_image
 SETTINGS = Settings(widths=(160, 320), max_upload_bytes=200_000)
 IMAGE_ID = "L" * 22
 KEY = keys.upload_key(IMAGE_ID)
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def put_original(storage: MemoryStorage, data: bytes) -> None:
@@ -72,9 +74,12 @@ def test_a_successful_reprocess_clears_the_failed_tag():
     storage = MemoryStorage()
     put_original(storage, make_image(600, 400))
     tight = Settings(widths=(160,), max_pixels=1000)
-    assert Processor(storage, tight).process(UploadRecord(KEY)).status == FAILED
+    first = Processor(storage, tight, now=lambda: T0)
+    assert first.process(UploadRecord(KEY)).status == FAILED
     assert status_tag(storage) == FAILED
-    outcome = Processor(storage, SETTINGS, force=True).process(UploadRecord(KEY))
+    # a second later, so the reprocess's revision stands higher
+    reprocess = Processor(storage, SETTINGS, force=True, now=lambda: T0 + timedelta(seconds=1))
+    outcome = reprocess.process(UploadRecord(KEY))
     assert outcome.status == READY
     assert status_tag(storage) is None
 
