@@ -11,8 +11,9 @@ or AWS, chosen by endpoint URL and profile.
     python -m dev.cli unprocessed [--json]          originals that never got a manifest,
                                                     with age and size, and the total
     python -m dev.cli create-bucket [--origin URL]  the bucket, CORS, public read on images/,
-                                                    and the failure queue (before `chalice
-                                                    deploy` of a direct stage)
+                                                    lifecycle rules and the failure queue
+                                                    (before `chalice deploy` of a direct
+                                                    stage)
     python -m dev.cli create-accounts [--name N]    before `chalice deploy`: user pool, app
                                                     client and records table; prints the ids
     python -m dev.cli add-user NAME PASSWORD        let a person sign in (PICSET_USER_POOL_ID)
@@ -494,7 +495,8 @@ def parser() -> argparse.ArgumentParser:
     report.set_defaults(run=cmd_unprocessed)
 
     bucket = commands.add_parser(
-        "create-bucket", help="create or update the bucket (CORS, public read on images/)"
+        "create-bucket",
+        help="create or update the bucket (CORS, public read on images/, lifecycle rules)",
     )
     bucket.add_argument(
         "--origin",
