@@ -9,6 +9,9 @@ which keeps the original's ETag and file name out of the public manifest) does n
 Overlapping runs are safe: each writes under its own revision, `manifests.replace` lets
 only the newest manifest stand, a run that loses deletes what it wrote, and a replaced
 manifest's variants are deleted only after its successor is in place (see `manifests`).
+Once its manifest is in place, a run tags the original of a failed image (and removes
+the tag for a ready one), which is how the bucket's lifecycle rule finds the originals of
+failed images (`lifecycle`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import keys, manifests, pipeline, state
+from . import keys, lifecycle, manifests, pipeline, state
 from .errors import PicsetError, ProcessingFailed, TimedOut, TooLarge
 from .events import Announce
 from .manifest import FAILED, READY, ErrorInfo, Manifest, Source, Variant
@@ -141,6 +144,7 @@ class Processor:
                 manifests.replace(self.storage, manifest, unless_finished=info.etag)
                 state.record(self.storage, _state_of(manifest, info))
                 self._announce(manifest)
+                lifecycle.mark(self.storage, manifest)
                 outcome = Outcome(record.key, FAILED, image_id, manifest, error.detail)
             except manifests.Superseded as lost:
                 outcome = Outcome(record.key, "skipped", image_id, lost.current, "answered")
@@ -233,9 +237,10 @@ class Processor:
             self._delete_variants(manifest)
             detail = f"a newer run's manifest stands ({lost.current.revision})"
             return Outcome(record.key, "superseded", manifest.id, lost.current, detail, written)
-        # Announced before the tidy-up: a failed delete raises, and the delivery after it
-        # is skipped as already finished, so it would never announce this manifest.
+        # Announced and tagged before the tidy-up: a failed delete raises, and the delivery
+        # after it is skipped as already finished, so it would never do either.
         self._announce(manifest)
+        lifecycle.mark(self.storage, manifest)
         self._remove_stale(manifest, replaced)
         return Outcome(record.key, manifest.status, manifest.id, manifest, detail, written)
 

@@ -239,6 +239,19 @@ class Settings:
         "API answers `failed` with code `timeout`. It covers every delivery of the resize "
         'function (see "No image stays processing forever").',
     )
+    # 7 days: long enough to read a failure in the logs or the failure queue, fix its cause
+    # (a cap, a decoder) and reprocess the original; short enough that files nobody can
+    # use (not images, bombs, damaged uploads) do not pile up at up to the upload cap each.
+    failed_original_days: int = _setting(
+        "PICSET_FAILED_ORIGINAL_DAYS",
+        7,
+        int,
+        "Days after its upload that the bucket's lifecycle rule deletes the original of a "
+        "failed image (tagged `picset-status=failed`); its manifest stays, so the page "
+        "still says why. Set on the bucket by `dev.cli create-bucket` and the local "
+        "bootstrap; the prod template's `FailedOriginalDays` parameter (see "
+        "docs/lifecycle.md).",
+    )
     table_name: str = _setting(
         "PICSET_TABLE_NAME",
         "picset-images",
@@ -337,6 +350,8 @@ class Settings:
             problems.append("PICSET_TICKET_EXPIRY_SECONDS must be between 10 and 3600")
         if self.processing_timeout_seconds < 10:
             problems.append("PICSET_PROCESSING_TIMEOUT_SECONDS must be at least 10")
+        if self.failed_original_days < 1:
+            problems.append("PICSET_FAILED_ORIGINAL_DAYS must be at least 1 (S3 counts whole days)")
         if not self.table_name:
             problems.append("PICSET_TABLE_NAME must name a DynamoDB table")
         if self.quota_uploads_per_day < 1:

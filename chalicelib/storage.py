@@ -5,7 +5,8 @@ here, so tests and the local emulator decide where bytes go. The in-memory doubl
 tests use lives in `dev/memory.py`, outside the deployed package.
 
 `put` can be conditional (S3's `If-Match` / `If-None-Match: *`), which is how a manifest
-is replaced only if nobody else replaced it since it was read.
+is replaced only if nobody else replaced it since it was read. `tag` sets an object's tags,
+which the bucket's lifecycle rules read (`chalicelib.lifecycle`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ class Storage(Protocol):
     def delete(self, keys: list[str]) -> None: ...
 
     def list_keys(self, prefix: str) -> list[str]: ...
+
+    def tag(self, key: str, tags: dict[str, str]) -> bool:
+        """Replace the object's tags with `tags` (empty: remove them all); False when
+        there is no such object."""
 
 
 def _strip_etag(etag: str) -> str:
@@ -134,6 +139,21 @@ class S3Storage:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             keys.extend(item["Key"] for item in page.get("Contents", []))
         return keys
+
+    def tag(self, key: str, tags: dict[str, str]) -> bool:
+        tag_set = [{"Key": name, "Value": value} for name, value in sorted(tags.items())]
+        try:
+            if tag_set:
+                self._client.put_object_tagging(
+                    Bucket=self.bucket, Key=key, Tagging={"TagSet": tag_set}
+                )
+            else:
+                self._client.delete_object_tagging(Bucket=self.bucket, Key=key)
+        except self._client.exceptions.ClientError as exc:
+            if _is_missing(exc):
+                return False
+            raise
+        return True
 
     @staticmethod
     def _info(key: str, response: dict[str, Any]) -> ObjectInfo:

@@ -1,11 +1,13 @@
 """Create what AWS would have: the bucket, its CORS rules, public read on `images/` only,
+its lifecycle rules (failed originals expire, incomplete multipart uploads are aborted),
 the upload queue (its dead-letter queue is the failure queue), the S3 -> SQS
 notification for `uploads/`, and the records table with its `by-id` index (moto only).
 Idempotent, so it can run on every start, against moto or LocalStack. For a developer,
 `events_queue` also subscribes a queue to picset's events, as a site would.
 
-The upload queue's `maxReceiveCount` is read from the queued stage's template
-(`deploy/sam-prod.json`), the one place it is set; the code reads it back from the queue.
+The upload queue's `maxReceiveCount` and the days before an incomplete multipart upload is
+aborted are read from the queued stage's template (`deploy/sam-prod.json`), the one place
+each is set; the code reads the count back from the queue.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib import events, keys, records
+from chalicelib import events, keys, lifecycle, records
+from chalicelib.manifest import FAILED
 from chalicelib.settings import Settings
 
 VISIBILITY_TIMEOUT = 60
@@ -29,6 +32,14 @@ def template_max_receives(template: Path = TEMPLATE) -> int:
     """The upload queue's `maxReceiveCount` in the deployed template."""
     resources = json.loads(template.read_text())["Resources"]
     return int(resources["UploadQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
+
+
+def template_abort_multipart_days(template: Path = TEMPLATE) -> int:
+    """Days the deployed template lets an incomplete multipart upload live."""
+    bucket = json.loads(template.read_text())["Resources"]["ImagesBucket"]["Properties"]
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+    (rule,) = [rule for rule in rules if "AbortIncompleteMultipartUpload" in rule]
+    return int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
 
 
 def processing_bound(deliveries: int, window_seconds: int, margin: int = BOUND_MARGIN) -> int:
@@ -75,10 +86,37 @@ def cors_rules(origins: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+def lifecycle_rules(settings: Settings) -> dict[str, Any]:
+    """The bucket's lifecycle rules, as the prod template declares them (a test compares
+    the two): originals tagged `failed` expire `PICSET_FAILED_ORIGINAL_DAYS` after upload,
+    and a multipart upload still incomplete a day after it began is aborted."""
+    failed = [{"Key": key, "Value": value} for key, value in lifecycle.status_tags(FAILED).items()]
+    return {
+        "Rules": [
+            {
+                "ID": "ExpireFailedOriginals",
+                "Status": "Enabled",
+                # The prefix as well as the tag: nothing outside `uploads/` can ever match.
+                "Filter": {"And": {"Prefix": keys.UPLOAD_PREFIX, "Tags": failed}},
+                "Expiration": {"Days": settings.failed_original_days},
+            },
+            {
+                "ID": "AbortIncompleteMultipartUploads",
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "AbortIncompleteMultipartUpload": {
+                    "DaysAfterInitiation": template_abort_multipart_days()
+                },
+            },
+        ]
+    }
+
+
 def prepare_bucket(s3: Any, settings: Settings) -> None:
-    """The bucket, its CORS rules and public read on `images/` only. Also what the direct
-    trigger (`chalice deploy`, Terraform) needs before deploying: Chalice wires the
-    notification but does not create the bucket."""
+    """The bucket, its CORS rules, public read on `images/` only and its lifecycle rules.
+    Also what the direct trigger (`chalice deploy`, Terraform) needs before deploying:
+    Chalice wires the notification but does not create the bucket, so this is where the
+    dev bucket gets its lifecycle rules too."""
     bucket = settings.bucket
     try:
         if settings.region == "us-east-1":
@@ -103,6 +141,9 @@ def prepare_bucket(s3: Any, settings: Settings) -> None:
     )
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=cors_rules(settings.allowed_origins))
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read_policy(bucket)))
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration=lifecycle_rules(settings)
+    )
 
 
 #: The direct trigger's asynchronous retries: Lambda's default two, and events older than

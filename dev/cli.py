@@ -8,9 +8,12 @@ or AWS, chosen by endpoint URL and profile.
     python -m dev.cli reprocess ID | --all          re-run the pipeline on stored originals
     python -m dev.cli delete ID                     original, variants and manifest (and
                                                     the CDN's copies: PICSET_DISTRIBUTION_ID)
+    python -m dev.cli unprocessed [--json]          originals that never got a manifest,
+                                                    with age and size, and the total
     python -m dev.cli create-bucket [--origin URL]  the bucket, CORS, public read on images/,
-                                                    and the failure queue (before `chalice
-                                                    deploy` of a direct stage)
+                                                    lifecycle rules and the failure queue
+                                                    (before `chalice deploy` of a direct
+                                                    stage)
     python -m dev.cli create-accounts [--name N]    before `chalice deploy`: user pool, app
                                                     client and records table; prints the ids
     python -m dev.cli add-user NAME PASSWORD        let a person sign in (PICSET_USER_POOL_ID)
@@ -51,6 +54,7 @@ from chalicelib.manifest import Manifest
 from chalicelib.processor import Processor, UploadRecord
 from chalicelib.settings import Settings
 from chalicelib.storage import S3Storage
+from dev import unprocessed
 from dev.bootstrap import (
     create_table,
     ensure_user,
@@ -342,6 +346,34 @@ def cmd_delete(target: Target, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- unprocessed ------------------------------------------------------------------------
+
+
+def cmd_unprocessed(target: Target, args: argparse.Namespace) -> int:
+    """Exit status 1 when an original waited past the bound with no manifest, so a
+    scheduled run can alert on it."""
+    settings = target.settings
+    report = unprocessed.find(
+        aws.client("s3", settings, target.session),
+        settings.bucket,
+        datetime.now(UTC),
+        settings.processing_timeout_seconds,
+        page_size=args.page_size,
+    )
+    if args.json:
+        target.out.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        target.out.write(unprocessed.text(report))
+    return 1 if report.unprocessed else 0
+
+
+def page_size_arg(raw: str) -> int:
+    size = int(raw)
+    if not 1 <= size <= unprocessed.MAX_PAGE_SIZE:
+        raise argparse.ArgumentTypeError(f"between 1 and {unprocessed.MAX_PAGE_SIZE}")
+    return size
+
+
 # --- create-bucket ----------------------------------------------------------------------
 
 
@@ -354,6 +386,7 @@ def cmd_create_bucket(target: Target, args: argparse.Namespace) -> int:
     target.out.write(
         f"bucket {settings.bucket} ready: uploads allowed from "
         f"{', '.join(settings.allowed_origins)}; public read on {keys.IMAGES_PREFIX} only; "
+        f"failed originals expire after {settings.failed_original_days} day(s); "
         f"failure queue {settings.failure_queue_name}\n"
     )
     return 0
@@ -448,8 +481,22 @@ def parser() -> argparse.ArgumentParser:
     delete.add_argument("id", type=image_id_arg)
     delete.set_defaults(run=cmd_delete)
 
+    report = commands.add_parser(
+        "unprocessed",
+        help="originals with no manifest: never processed, or still within the bound",
+    )
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+    report.add_argument(
+        "--page-size",
+        type=page_size_arg,
+        default=unprocessed.MAX_PAGE_SIZE,
+        help=f"keys per listing request, 1-{unprocessed.MAX_PAGE_SIZE} (default the most)",
+    )
+    report.set_defaults(run=cmd_unprocessed)
+
     bucket = commands.add_parser(
-        "create-bucket", help="create or update the bucket (CORS, public read on images/)"
+        "create-bucket",
+        help="create or update the bucket (CORS, public read on images/, lifecycle rules)",
     )
     bucket.add_argument(
         "--origin",

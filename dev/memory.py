@@ -29,6 +29,8 @@ class MemoryStorage:
     def __init__(self, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.objects: dict[str, _Stored] = {}
         self.writes: list[str] = []
+        #: each object's tags; kept apart from `writes`, since tagging writes no object
+        self.tags: dict[str, dict[str, str]] = {}
         self.now = now
         self._lock = threading.Lock()
 
@@ -66,16 +68,28 @@ class MemoryStorage:
             if if_match is not None and (current is None or current.info.etag != if_match):
                 raise PreconditionFailed(key)
             self.objects[key] = _Stored(info, body, cache_control)
+            self.tags.pop(key, None)  # a new object starts untagged, as in S3
             self.writes.append(key)
 
     def delete(self, keys: list[str]) -> None:
         with self._lock:
             for key in keys:
                 self.objects.pop(key, None)
+                self.tags.pop(key, None)
 
     def list_keys(self, prefix: str) -> list[str]:
         with self._lock:
             return sorted(key for key in self.objects if key.startswith(prefix))
+
+    def tag(self, key: str, tags: dict[str, str]) -> bool:
+        with self._lock:
+            if key not in self.objects:
+                return False
+            if tags:
+                self.tags[key] = dict(tags)
+            else:
+                self.tags.pop(key, None)
+            return True
 
     def cache_control(self, key: str) -> str | None:
         return self.objects[key].cache_control

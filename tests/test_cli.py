@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import requests
 
 from chalicelib import aws, keys
 from chalicelib.settings import Settings
+from dev.bootstrap import lifecycle_rules
 from dev.progress import ProgressBar, human_bytes
 from dev.stack import ROOT, Stack, free_port
 from tests.conftest import HTTP_TIMEOUT, make_image
@@ -271,8 +273,77 @@ def test_create_bucket_prepares_a_bucket_for_the_direct_trigger(stack):
     assert upload_rule["AllowedOrigins"] == ["https://photos.example"]
     (statement,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
     assert statement["Resource"] == f"arn:aws:s3:::{bucket}/images/*"
+    assert "failed originals expire after 7 day(s)" in done.stdout
     # idempotent: a second run (e.g. with the deployed API's origin) updates in place
+    again = cli(stack, "--bucket", bucket, "create-bucket", PICSET_FAILED_ORIGINAL_DAYS="3")
+    assert again.returncode == 0
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rules == lifecycle_rules(Settings(failed_original_days=3))["Rules"]
+
+
+def test_the_local_bucket_expires_failed_originals_and_its_runs_tag_them(stack, tmp_path):
+    """The bootstrap gives the local bucket the deployed rules, and over the real
+    emulator a failed upload's original is tagged `failed`, a ready one's carries none."""
+    settings = Settings.from_env(stack.env)
+    s3 = aws.client("s3", settings)
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=stack.bucket)["Rules"]
+    assert rules == lifecycle_rules(settings)["Rules"]
+    fake = tmp_path / "fake.png"
+    fake.write_text("not a picture")
+    assert cli(stack, "upload", str(fake), "--decorative").returncode == 1
+    (ready,) = upload(stack, tmp_path, "tagged.jpg")
+    originals = [key.removeprefix("uploads/") for key in s3_keys(stack, "uploads/")]
+    failed = [i for i in originals if api_image(stack, i).json()["status"] == "failed"]
+    assert failed
+
+    def status_tag(image_id: str) -> dict[str, str]:
+        answer = s3.get_object_tagging(Bucket=stack.bucket, Key=keys.upload_key(image_id))
+        return {tag["Key"]: tag["Value"] for tag in answer["TagSet"]}
+
+    assert status_tag(ready) == {}
+    assert all(status_tag(image_id) == {"picset-status": "failed"} for image_id in failed)
+
+
+def test_unprocessed_lists_originals_without_a_manifest_past_the_bound(stack):
+    """In a bucket no trigger listens on: originals with no manifest are `processing`
+    while younger than the bound, then `unprocessed`; one with a manifest never shows."""
+    bucket = "picset-cli-unprocessed"
     assert cli(stack, "--bucket", bucket, "create-bucket").returncode == 0
+    s3 = aws.client("s3", Settings.from_env(stack.env))
+    never = sorted(keys.new_image_id() for _ in range(3))
+    done_id = keys.new_image_id()
+    for size, image_id in enumerate([*never, done_id], start=1):
+        s3.put_object(Bucket=bucket, Key=keys.upload_key(image_id), Body=b"x" * 1000 * size)
+    s3.put_object(Bucket=bucket, Key=keys.manifest_key(done_id), Body=b"{}")
+    written = time.monotonic()
+    bound = {"PICSET_PROCESSING_TIMEOUT_SECONDS": "10"}
+
+    young = cli(stack, "--bucket", bucket, "unprocessed", "--page-size", "2", **bound)
+    assert young.returncode == 0, young.stdout + young.stderr
+    lines = young.stdout.splitlines()
+    assert sorted(line.split("\t")[1] for line in lines[:3]) == never
+    assert {line.split("\t")[0] for line in lines[:3]} == {"processing"}
+    assert lines[3] == (
+        f"0 unprocessed original(s), 0 B in all, of 4 in {bucket} "
+        "(no manifest 10 s after upload: PICSET_PROCESSING_TIMEOUT_SECONDS)"
+    )
+    assert lines[4] == "3 more, 6.0 KB, younger than that: they may still be processing"
+
+    time.sleep(max(0.0, 12 - (time.monotonic() - written)))
+    old = cli(stack, "--bucket", bucket, "unprocessed", "--page-size", "2", **bound)
+    assert old.returncode == 1, old.stdout + old.stderr
+    rows = [line.split("\t") for line in old.stdout.splitlines()[:3]]
+    assert {row[0] for row in rows} == {"unprocessed"}
+    assert sorted(row[1] for row in rows) == never
+    assert [row[3] for row in rows] == ["1.0 KB", "2.0 KB", "3.0 KB"]  # oldest first
+    assert all(re.fullmatch(r"(\d+m )?\d+s", row[2]) for row in rows)
+    assert old.stdout.splitlines()[3].startswith(
+        f"3 unprocessed original(s), 6.0 KB in all, of 4 in {bucket} "
+    )
+    as_json = json.loads(cli(stack, "--bucket", bucket, "unprocessed", "--json", **bound).stdout)
+    assert sorted(o["id"] for o in as_json["unprocessed"]) == never
+    assert as_json["unprocessed_bytes"] == 6000
+    assert as_json["processing"] == [] and as_json["checked"] == 4
 
 
 def test_upload_with_a_wrong_password_says_so(stack, tmp_path):

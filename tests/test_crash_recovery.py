@@ -141,3 +141,14 @@ def test_a_resize_killed_on_every_delivery_ends_failed_with_timeout(stack):
     page = requests.get(ticket["page_url"], timeout=HTTP_TIMEOUT)
     assert 'data-code="timeout"' in page.text
     wait_until(lambda: in_flight(sqs, queue_url) == 0, "the upload queue emptying")
+    # the failure recorder marks the original for the lifecycle rule, as the resize does
+    s3 = aws.client("s3", settings)
+
+    def tags() -> list[dict[str, str]]:
+        key = f"uploads/{ticket['id']}"
+        return list(s3.get_object_tagging(Bucket=stack.bucket, Key=key)["TagSet"])
+
+    wait_until(
+        lambda: tags() == [{"Key": "picset-status", "Value": "failed"}],
+        "the failure recorder tagging the original",
+    )

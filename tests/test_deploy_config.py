@@ -315,12 +315,69 @@ def test_the_failure_recorder_writes_only_manifests_and_the_private_state(stage)
     s3 = {pair for pair in grants(stage_policies(stage)["record_failure"]) if pair[0][:3] == "s3:"}
     assert s3 == {
         ("s3:GetObject", f"{bucket}/uploads/*"),
+        ("s3:PutObjectTagging", f"{bucket}/uploads/*"),
+        ("s3:DeleteObjectTagging", f"{bucket}/uploads/*"),
         ("s3:GetObject", f"{bucket}/images/*/manifest.json"),
         ("s3:PutObject", f"{bucket}/images/*/manifest.json"),
         ("s3:GetObject", f"{bucket}/private/*.json"),
         ("s3:PutObject", f"{bucket}/private/*.json"),
         ("s3:ListBucket", bucket),
     }
+
+
+@pytest.mark.parametrize("stage", DEPLOYABLE)
+def test_only_the_functions_that_write_manifests_tag_and_only_originals(stage):
+    """The lifecycle rule reads the status tag on `uploads/<id>`, put (failed) or removed
+    (ready) by whichever function put the manifest in place; either may find the other
+    status standing and follow it, so both need both. Tagging is `s3:ObjectTagging:*`,
+    which the `s3:ObjectCreated:*` trigger never hears: it cannot re-trigger the resize
+    function, and neither action can write or delete an object."""
+    originals = f"arn:aws:s3:::{settings_of(stage).bucket}/uploads/*"
+    for function, document in stage_policies(stage).items():
+        tagging = {pair for pair in grants(document) if "Tagging" in pair[0]}
+        expected = {
+            ("s3:PutObjectTagging", originals),
+            ("s3:DeleteObjectTagging", originals),
+        }
+        assert tagging == (set() if function == "api_handler" else expected), function
+
+
+def test_the_prod_lifecycle_rules_are_the_ones_the_bootstrap_applies():
+    """One set of rules: the template's (CloudFormation's names) and the ones
+    `create-bucket` and the local bootstrap put (S3's names) say the same, and the
+    template's days parameter defaults to the setting's value."""
+    from dev.bootstrap import lifecycle_rules
+
+    parameter = TEMPLATE["Parameters"]["FailedOriginalDays"]
+    assert parameter["Default"] == settings_of("prod").failed_original_days
+    assert parameter["MinValue"] == 1
+    bucket = TEMPLATE["Resources"]["ImagesBucket"]["Properties"]
+    declared = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    applied = {rule["ID"]: rule for rule in lifecycle_rules(settings_of("prod"))["Rules"]}
+    assert (
+        set(declared)
+        == set(applied)
+        == {
+            "ExpireFailedOriginals",
+            "AbortIncompleteMultipartUploads",
+        }
+    )
+    expire, applied_expire = declared["ExpireFailedOriginals"], applied["ExpireFailedOriginals"]
+    assert expire["ExpirationInDays"] == {"Ref": "FailedOriginalDays"}
+    assert applied_expire["Expiration"] == {"Days": parameter["Default"]}
+    assert applied_expire["Filter"] == {
+        "And": {"Prefix": expire["Prefix"], "Tags": expire["TagFilters"]}
+    }
+    abort, applied_abort = (
+        declared["AbortIncompleteMultipartUploads"],
+        applied["AbortIncompleteMultipartUploads"],
+    )
+    assert "Prefix" not in abort and "TagFilters" not in abort  # the whole bucket
+    assert applied_abort["Filter"] == {"Prefix": ""}
+    assert (
+        abort["AbortIncompleteMultipartUpload"] == applied_abort["AbortIncompleteMultipartUpload"]
+    )
+    assert all(rule["Status"] == "Enabled" for rule in [*declared.values(), *applied.values()])
 
 
 def _timeout(stage: str) -> int:
@@ -388,7 +445,10 @@ def test_the_custom_cdn_domain_is_optional_and_needs_its_certificate():
     parameters = TEMPLATE["Parameters"]
     assert parameters["CdnDomainName"]["Default"] == ""
     assert parameters["CdnCertificateArn"]["Default"] == ""
-    given = [{"Fn::Not": [{"Fn::Equals": [{"Ref": name}, ""]}]} for name in parameters]
+    given = [
+        {"Fn::Not": [{"Fn::Equals": [{"Ref": name}, ""]}]}
+        for name in ("CdnDomainName", "CdnCertificateArn")
+    ]
     assert TEMPLATE["Conditions"]["HasCdnDomain"] == {"Fn::And": given}
     assertions = TEMPLATE["Rules"]["CdnDomainNeedsItsCertificate"]["Assertions"]
     assert len(assertions) == 2

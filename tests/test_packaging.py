@@ -7,7 +7,8 @@
   `cfn-lint` passes, only the queue trigger is wired, the bucket notifies the queue on
   `uploads/` only, the queue has a dead-letter queue, the bucket is private and its
   `images/` are read by the stack's CloudFront distribution alone (origin access
-  control), and no policy grants `*`;
+  control), no policy grants `*`, failed originals expire by their tag and incomplete
+  multipart uploads are aborted;
 * the deployment package itself: its native libraries load on the python3.11 runtime's
   glibc, and the packaged code turns a photo into variants.
 
@@ -31,6 +32,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib import keys, lifecycle
+from chalicelib.manifest import FAILED
 from chalicelib.settings import Settings
 from dev import wheelhouse
 from dev.bootstrap import template_max_receives
@@ -245,7 +248,82 @@ def test_sam_passes_the_pool_client_and_table_to_the_api_and_throttles_it(cfn):
         assert "PICSET_USER_POOL_ID" not in env
 
 
+def test_terraform_leaves_the_bucket_and_its_lifecycle_rules_to_create_bucket(tf):
+    """Chalice's Terraform only notifies a bucket it does not create; `dev.cli
+    create-bucket` makes it with its lifecycle rules, so nothing here may own them."""
+    resources = tf["resource"]
+    assert "aws_s3_bucket" not in resources
+    assert "aws_s3_bucket_lifecycle_configuration" not in resources
+
+
+@pytest.mark.parametrize(
+    ("role", "tags"),
+    [
+        pytest.param("resize_upload_role", True, id="resize"),
+        pytest.param("record_failure_role", True, id="failures"),
+        pytest.param("api_handler_role", False, id="api"),
+    ],
+)
+def test_terraform_roles_tag_only_originals(tf, role, tags):
+    policy = json.loads(tf["resource"]["aws_iam_role_policy"][role]["policy"])
+    assert _tagging(policy["Statement"]) == (_tags_originals("dev") if tags else set())
+
+
 # --- prod: S3 -> SQS -> Lambda, SAM/CloudFormation ------------------------------------
+
+
+def _tagging(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """Every (action, resource) on object tags that the statements allow."""
+    pairs = set()
+    for statement in statements:
+        actions, resources = statement["Action"], statement["Resource"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            for resource in [resources] if isinstance(resources, str) else resources:
+                if "Tagging" in action:
+                    pairs.add((action, resource))
+    return pairs
+
+
+def _tags_originals(stage: str) -> set[tuple[str, str]]:
+    originals = f"arn:aws:s3:::{_stage_settings(stage).bucket}/{keys.UPLOAD_PREFIX}*"
+    return {("s3:PutObjectTagging", originals), ("s3:DeleteObjectTagging", originals)}
+
+
+def test_sam_bucket_expires_failed_originals_and_aborts_incomplete_uploads(cfn):
+    parameter = cfn["Parameters"]["FailedOriginalDays"]
+    assert parameter["Type"] == "Number"
+    assert parameter["Default"] == _stage_settings("prod").failed_original_days
+    assert parameter["MinValue"] == 1
+    bucket = cfn["Resources"]["ImagesBucket"]["Properties"]
+    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert set(rules) == {"ExpireFailedOriginals", "AbortIncompleteMultipartUploads"}
+    expire = rules["ExpireFailedOriginals"]
+    assert expire["Status"] == "Enabled"
+    # the tag the resize and failure functions write, and only under `uploads/`
+    assert expire["Prefix"] == keys.UPLOAD_PREFIX
+    assert expire["TagFilters"] == [
+        {"Key": key, "Value": value} for key, value in lifecycle.status_tags(FAILED).items()
+    ]
+    assert expire["ExpirationInDays"] == {"Ref": "FailedOriginalDays"}
+    assert set(expire) == {"Id", "Status", "Prefix", "TagFilters", "ExpirationInDays"}
+    abort = rules["AbortIncompleteMultipartUploads"]
+    assert abort["Status"] == "Enabled"
+    assert abort["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert set(abort) == {"Id", "Status", "AbortIncompleteMultipartUpload"}  # whole bucket
+
+
+@pytest.mark.parametrize(
+    ("role", "tags"),
+    [
+        pytest.param("ResizeUploadRole", True, id="resize"),
+        pytest.param("RecordFailureRole", True, id="failures"),
+        pytest.param("ApiHandlerRole", False, id="api"),
+    ],
+)
+def test_sam_roles_tag_only_originals(cfn, role, tags):
+    (policy,) = cfn["Resources"][role]["Properties"]["Policies"]
+    granted = _tagging(policy["PolicyDocument"]["Statement"])
+    assert granted == (_tags_originals("prod") if tags else set())
 
 
 def test_sam_template_passes_cfn_lint(sam):
@@ -676,6 +754,8 @@ class MemoryStorage:  # dev/ is not deployed, so the package's test keeps its ow
             self.objects.pop(key, None)
     def list_keys(self, prefix):
         return sorted(k for k in self.objects if k.startswith(prefix))
+    def tag(self, key, tags):
+        return key in self.objects
 
 image = Image.linear_gradient("L").resize((900, 600)).convert("RGB")
 buffer = io.BytesIO()
