@@ -37,8 +37,11 @@ VARIANT_NOTES = """\
 * **picset-seedjob**: picset's pipeline (`chalicelib.pipeline`) making the seed's five
   widths as JPEG only, at the seed's quality 95.
 * **picset-full**: picset's pipeline with the deployed defaults (`Settings()`): every
-  planned width × AVIF, WebP and the JPEG (or PNG) fallback.
-* **libvips-full**: pyvips making the same set with the same encoders, qualities and speed
+  planned width × AVIF, WebP and the JPEG (or PNG) fallback, each variant's quality
+  searched to the perceptual target (`PICSET_QUALITY=auto`).
+* **picset-fixed**: the same set at the fixed qualities (`PICSET_QUALITY=fixed`): the
+  work libvips-full does, so the libvips goals compare these two.
+* **libvips-full**: pyvips making picset-fixed's set with the same encoders, qualities and speed
   settings: one `thumbnail` at the widest width (shrink-on-load, ICC to sRGB), held in
   memory, a Lanczos `resize` from it per narrower width, saves in a thread pool of one
   thread per CPU (`dev/bench/libvips.py`).
