@@ -35,7 +35,7 @@ DEFAULT_FILES = (
 )
 
 
-def measure_one(path: Path) -> dict[str, object]:
+def measure_one(path: Path, quality: str = "auto") -> dict[str, object]:
     """Process `path` once in this process; report time, outcome and peak RSS."""
     from chalicelib import keys
     from chalicelib.processor import Processor, UploadRecord
@@ -46,7 +46,7 @@ def measure_one(path: Path) -> dict[str, object]:
     image_id = keys.new_image_id()
     data = path.read_bytes()
     storage.put(keys.upload_key(image_id), data, content_type="application/octet-stream")
-    settings = Settings.from_env({"PICSET_LOG_JSON": "false"})
+    settings = Settings.from_env({"PICSET_LOG_JSON": "false", "PICSET_QUALITY": quality})
     started = time.perf_counter()
     cpu_started = time.process_time()
     outcome = Processor(storage, settings).process(UploadRecord(keys.upload_key(image_id)))
@@ -91,6 +91,12 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument(
+        "--quality",
+        choices=("auto", "fixed"),
+        default="auto",
+        help="PICSET_QUALITY for every image (default: auto, the deployed default)",
+    )
+    parser.add_argument(
         "--synthetic",
         action="append",
         default=[],
@@ -99,7 +105,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure_one(args.one)))
+        print(json.dumps(measure_one(args.one, args.quality)))
         return
     files = list(args.files or [CORPUS / name for name in DEFAULT_FILES])
     scratch = Path(tempfile.mkdtemp(prefix="picset-measure-"))
@@ -116,7 +122,7 @@ def main() -> None:
     )
     for path in files:
         done = subprocess.run(
-            [sys.executable, "-m", "dev.measure", "--one", str(path)],
+            [sys.executable, "-m", "dev.measure", "--one", str(path), "--quality", args.quality],
             cwd=ROOT,
             env=env,
             capture_output=True,

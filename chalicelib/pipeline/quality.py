@@ -161,6 +161,8 @@ class QualityTuner:
         #: first format's thread that needs it, for every format.
         self._references = _Once(scorer, len(fmts))
         self.found: dict[str, search.Result[bytes]] = {}
+        #: format -> the quality the next wider variant's check starts from
+        self._start: dict[str, int] = {}
         #: (format, width) -> the check's result, for the wide variants
         self.wide: dict[tuple[str, int], search.Result[bytes]] = {}
         self._probe_reference = scorer(probe)
@@ -170,7 +172,9 @@ class QualityTuner:
         return self.clock() > self.deadline
 
     def plan(self, wide: dict[int, Image.Image], threads: int) -> None:
-        """The probe's search, then each wide width's, one format per thread."""
+        """The probe's search per format, then each wide width's check per format, a
+        width at a time (so one width's prepared reference is alive at a time, not all
+        of them while the fastest format runs ahead), the formats in parallel."""
         checked = {
             width: image
             for width, image in sorted(wide.items())
@@ -178,9 +182,14 @@ class QualityTuner:
             and min(image.size) >= MIN_SCORED
         }
         with ThreadPoolExecutor(max_workers=max(1, min(threads, len(self.fmts)))) as pool:
-            list(pool.map(lambda fmt: self._search_format(fmt, checked), self.fmts))
+            list(pool.map(self._search_probe, self.fmts))
+            for width, image in sorted(checked.items()):
+                if self.out_of_time():
+                    return
+                fmts = list(self.found)
+                list(pool.map(self._check, fmts, [width] * len(fmts), [image] * len(fmts)))
 
-    def _search_format(self, fmt: str, checked: dict[int, Image.Image]) -> None:
+    def _search_probe(self, fmt: str) -> None:
         if self.out_of_time():
             return
         probe = self._measure(fmt, self._probe, self._probe_reference, "4:2:0")
@@ -193,24 +202,28 @@ class QualityTuner:
         )
         with self._lock:
             self.found[fmt] = found
-        start = found.best.quality
-        rate = search.slope(search.envelope(found.tries))
-        for width, image in sorted(checked.items()):
-            if self.out_of_time():
-                return
-            reference = self._references.get(width, image)
-            result = search.confirm(
-                self._measure(fmt, image, reference, "4:2:0"),
-                self.target,
-                start,
-                bounds_of(fmt),
-                hint=rate,
-                out_of_time=self.out_of_time,
-            )
-            self._references.done(width)
-            with self._lock:
-                self.wide[(fmt, width)] = result
-            start = result.best.quality
+            self._start[fmt] = found.best.quality
+
+    def _check(self, fmt: str, width: int, image: Image.Image) -> None:
+        """One wide variant, whole: checked at the quality the width below settled on."""
+        with self._lock:
+            start = self._start.get(fmt)
+        if start is None or self.out_of_time():
+            return
+        rate = search.slope(search.envelope(self.found[fmt].tries))
+        reference = self._references.get(width, image)
+        result = search.confirm(
+            self._measure(fmt, image, reference, "4:2:0"),
+            self.target,
+            start,
+            bounds_of(fmt),
+            hint=rate,
+            out_of_time=self.out_of_time,
+        )
+        self._references.done(width)
+        with self._lock:
+            self.wide[(fmt, width)] = result
+            self._start[fmt] = result.best.quality
 
     def _measure(
         self, fmt: str, image: Image.Image, reference: Scored, chroma: str

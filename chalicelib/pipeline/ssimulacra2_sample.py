@@ -93,7 +93,7 @@ class _Tiles:
     def insides(self, strip: np.ndarray) -> np.ndarray:
         """The tiles' insides out of a strip (margins dropped), one under another."""
         outer = self.side + 2 * MARGIN
-        tiles = strip.reshape(len(self.corners), outer, *strip.shape[1:])
+        tiles = strip.reshape(strip.shape[0] // outer, outer, *strip.shape[1:])
         inner = tiles[:, MARGIN : MARGIN + self.side, :, MARGIN : MARGIN + self.side]
         return np.ascontiguousarray(inner.reshape(-1, *strip.shape[1:-1], self.side))
 
@@ -228,23 +228,38 @@ class SampledReference:
         return s2._final_score(per_scale)
 
 
+#: Tiles compared at once: bounds the blur's working arrays (9 planes) to a few MB.
+_TILES_AT_ONCE = 16
+
+
 def _compare_inside(level: _SampledScale, tiles: _Tiles, strip: np.ndarray) -> np.ndarray:
     """`ssimulacra2._compare` on a strip of tiles: blurred with the margins, averaged
-    over the insides only."""
+    over the insides only; a few tiles at a time."""
     assert level.strip is not None
-    rows, _, columns = strip.shape
-    stack = np.empty((rows, 9, columns), dtype=strip.dtype)
-    stack[:, 0:3] = strip
-    np.multiply(strip, strip, out=stack[:, 3:6])
-    np.multiply(level.strip, strip, out=stack[:, 6:9])
-    blurred = tiles.insides(exact_blur(stack))
-    xyb = tiles.insides(strip)
-    inside_rows, _, inside_columns = xyb.shape
+    outer = tiles.side + 2 * MARGIN
+    _, _, columns = strip.shape
     sums = np.zeros((3, 6))
-    step = max(1, s2._CHUNK_VALUES // (3 * inside_columns))
-    for first in range(0, inside_rows, step):
-        part = slice(first, min(inside_rows, first + step))
-        sums += s2._error_sums(level.reference, xyb[part], blurred[part], part)
-    averages = sums / (inside_rows * inside_columns)
+    step = max(1, s2._CHUNK_VALUES // (3 * tiles.side))
+    for first_tile in range(0, len(tiles.corners), _TILES_AT_ONCE):
+        rows = slice(
+            first_tile * outer, min(len(tiles.corners), first_tile + _TILES_AT_ONCE) * outer
+        )
+        part_strip = strip[rows]
+        stack = np.empty((part_strip.shape[0], 9, columns), dtype=strip.dtype)
+        stack[:, 0:3] = part_strip
+        np.multiply(part_strip, part_strip, out=stack[:, 3:6])
+        np.multiply(level.strip[rows], part_strip, out=stack[:, 6:9])
+        blurred = tiles.insides(exact_blur(stack))
+        xyb = tiles.insides(part_strip)
+        offset = first_tile * tiles.side
+        for first in range(0, xyb.shape[0], step):
+            last = min(xyb.shape[0], first + step)
+            sums += s2._error_sums(
+                level.reference,
+                xyb[first:last],
+                blurred[first:last],
+                slice(offset + first, offset + last),
+            )
+    averages = sums / (len(tiles.corners) * tiles.side * tiles.side)
     averages[:, 1::2] = np.sqrt(np.sqrt(averages[:, 1::2]))
     return averages
