@@ -197,3 +197,11 @@ def test_confirm_stays_in_bounds_and_out_of_time_stops_the_correction() -> None:
     asked.clear()
     search.confirm(measure, 70, 40, (20, 90), out_of_time=lambda: True)
     assert asked == [40]
+
+
+def test_the_next_check_starts_lower_by_the_points_to_spare() -> None:
+    settled = search.Try(60, 74.0, 1000, None)  # 3 points above the band's middle, 71
+    assert search.aim_from(settled, 70, (20, 90), rate=0.6) == 55
+    # Never higher, however short, and never out of bounds.
+    assert search.aim_from(search.Try(60, 66.0, 1000, None), 70, (20, 90), rate=0.6) == 60
+    assert search.aim_from(search.Try(22, 95.0, 1000, None), 70, (20, 90), rate=0.6) == 20

@@ -7,7 +7,8 @@ about 640 px wide, where a try costs tens of milliseconds) scores in [target, ta
 (`search.search`: a per-format seed, at most five tries, within the format's bounds in
 `formats`). Then, per format and from the
 narrowest up, each other variant 480 px or wider is encoded whole at the quality the
-width below settled on and checked once (`search.confirm`): it stands when it reaches the
+width below settled on (lowered by the points it had above the band's middle,
+`search.aim_from`) and checked once (`search.confirm`): it stands when it reaches the
 target, goes one step down when it has points to spare beyond the band, and searches up
 when it falls short. The check scores the variant itself, not a crop of it: a crop
 scores its own content (a photo's centre can score five points above the whole), so a
@@ -202,7 +203,8 @@ class QualityTuner:
         )
         with self._lock:
             self.found[fmt] = found
-            self._start[fmt] = found.best.quality
+            rate = search.slope(search.envelope(found.tries))
+            self._start[fmt] = search.aim_from(found.best, self.target, bounds_of(fmt), rate)
 
     def _check(self, fmt: str, width: int, image: Image.Image) -> None:
         """One wide variant, whole: checked at the quality the width below settled on."""
@@ -223,7 +225,7 @@ class QualityTuner:
         self._references.done(width)
         with self._lock:
             self.wide[(fmt, width)] = result
-            self._start[fmt] = result.best.quality
+            self._start[fmt] = search.aim_from(result.best, self.target, bounds_of(fmt), rate)
 
     def _measure(
         self, fmt: str, image: Image.Image, reference: Scored, chroma: str

@@ -133,6 +133,18 @@ def search(
     )
 
 
+def aim_from(settled: Try[T], target: float, bounds: tuple[int, int], rate: float) -> int:
+    """Where a neighbouring, wider image's check should start from `settled`: lower by
+    the points it has above the band's middle at `rate` points per quality step (scores
+    at one quality rise with width on most photos, so a check that starts where the
+    narrower one settled lands above the band and keeps bytes it does not need); never
+    higher (one that falls short is searched up)."""
+    low, high = bounds
+    spare = settled.score - (target + BAND / 2)
+    lower = settled.quality - max(0, math.floor(spare / max(rate, 0.05)))
+    return min(max(lower, low), high)
+
+
 def confirm(
     measure: Callable[[int], Try[T]],
     target: float,
