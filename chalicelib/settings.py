@@ -159,7 +159,7 @@ class Settings:
     )
     quality_budget_seconds: float = _setting(
         "PICSET_QUALITY_BUDGET_SECONDS",
-        20.0,
+        30.0,
         float,
         "Time the `auto` search may take per image; after it, the fixed qualities are used "
         "and the manifest says so.",

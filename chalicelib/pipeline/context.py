@@ -37,7 +37,7 @@ class Options:
     #: qualities above
     quality: str = "auto"
     quality_target: float = 70.0
-    quality_budget_seconds: float = 20.0
+    quality_budget_seconds: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Options:
