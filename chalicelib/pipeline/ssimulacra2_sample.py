@@ -25,7 +25,7 @@ whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 
 import numpy as np
 from PIL import Image
@@ -54,10 +54,8 @@ class _Tiles:
     columns: int
 
     @classmethod
-    @cache
     def of(cls, width: int, height: int, cell: int, side: int) -> _Tiles:
-        """The tiles of an image of this size (made once per size: every score of a
-        reference asks again)."""
+        """The tiles of one scale of an image of this size."""
         corners = []
         for top in _starts(height, cell, side):
             for left in _starts(width, cell, side):
@@ -153,7 +151,14 @@ class SampledReference:
         if self.exact:
             return
         pixels = s2._Pixels.of(image)
-        self._scales = len(s2._scale_sizes(*self.size))
+        sizes = s2._scale_sizes(*self.size)
+        self._scales = len(sizes)
+        #: Each sampled scale's tiles, made once for the reference and all its scores.
+        self._tiles = {
+            scale: _Tiles.of(*sizes[scale], *SAMPLING[scale])
+            for scale in range(self._scales)
+            if scale in SAMPLING
+        }
         greys: tuple[float | None, ...] = (None,) if pixels.alpha is None else s2.ALPHA_GREYS
         self._levels = {grey: self._prepare(pixels, grey) for grey in greys}
 
@@ -192,7 +197,8 @@ class SampledReference:
                 linear = _half(lut, index) if scale == 1 else s2._downsample(linear)
                 rows, _, columns = linear.shape
             if scale in SAMPLING:
-                tiles = _Tiles.of(columns, rows, *SAMPLING[scale])
+                tiles = self._tiles[scale]
+                assert (tiles.columns, tiles.rows) == (columns, rows)
                 strip = lut[tiles.strip(index)] if scale == 0 else tiles.strip(linear)
                 xyb = s2._xyb(strip)
                 xyb *= tiles.in_image  # zeros outside the image, as the blur pads
