@@ -5,10 +5,10 @@ A fixed quality is too high for easy images and too low for hard ones, so for a 
 image this step searches, per format, the quality whose encode of a *probe* (the image
 about 640 px wide, where a try costs tens of milliseconds) scores in [target, target + 2]
 (`search.search`: a per-format seed, at most five tries, within the format's bounds in
-`formats`). Then, per format and from the
-narrowest up, each other variant 480 px or wider is encoded whole at the quality the
-width below settled on (lowered by the points it had above the band's middle,
-`search.aim_from`) and checked once (`search.confirm`): it stands when it reaches the
+`formats`). Then, a width at a time from the narrowest up, the formats in parallel, each
+other variant 480 px or wider is encoded whole at the quality the width below settled
+on (lowered by the points it had above the band's middle, `search.aim_from`) and
+checked once (`search.confirm`): it stands when it reaches the
 target, goes one step down when it has points to spare beyond the band, and searches up
 when it falls short. The check scores the variant itself, not a crop of it: a crop
 scores its own content (a photo's centre can score five points above the whole), so a
@@ -207,7 +207,7 @@ class QualityTuner:
             self._start[fmt] = search.aim_from(found.best, self.target, bounds_of(fmt), rate)
 
     def _check(self, fmt: str, width: int, image: Image.Image) -> None:
-        """One wide variant, whole: checked at the quality the width below settled on."""
+        """One wide variant, whole: checked from where the width below left its format."""
         with self._lock:
             start = self._start.get(fmt)
         if start is None or self.out_of_time():
