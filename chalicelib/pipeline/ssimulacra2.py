@@ -29,6 +29,7 @@ under 8 pixels on a side raise `ValueError`, as the reference's tool refuses the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -186,17 +187,29 @@ def _compare(ref: _ReferenceScale, xyb: np.ndarray, scale: int) -> np.ndarray:
     """One scale's 18 sub-scores, as (channel, [ssim 1, ssim 4, ringing 1, ringing 4,
     blurring 1, blurring 4])."""
     rows, _, columns = xyb.shape
-    stack = np.empty((rows, 9, columns), dtype=_F32)
-    stack[:, 0:3] = xyb
-    np.multiply(xyb, xyb, out=stack[:, 3:6])
-    np.multiply(ref.xyb, xyb, out=stack[:, 6:9])
-    blurred = _blur(stack, scale)
+    blurred = _blur(_products(xyb, ref.xyb), scale)
     sums = np.zeros((3, 6))
     step = max(1, _CHUNK_VALUES // (3 * columns))
     for first in range(0, rows, step):
         part = slice(first, min(rows, first + step))
         sums += _error_sums(ref, xyb[part], blurred[part], part)
-    averages = sums / (rows * columns)
+    return _norms(sums, rows * columns)
+
+
+def _products(xyb: np.ndarray, reference_xyb: np.ndarray) -> np.ndarray:
+    """The nine planes a comparison blurs: the candidate's XYB, its square and its
+    product with the reference's, (rows, 9, columns)."""
+    rows, _, columns = xyb.shape
+    stack = np.empty((rows, 9, columns), dtype=_F32)
+    stack[:, 0:3] = xyb
+    np.multiply(xyb, xyb, out=stack[:, 3:6])
+    np.multiply(reference_xyb, xyb, out=stack[:, 6:9])
+    return stack
+
+
+def _norms(sums: np.ndarray, count: int) -> np.ndarray:
+    """The error maps' sums over `count` pixels to their 1-norms and 4-norms."""
+    averages = sums / count
     averages[:, 1::2] = np.sqrt(np.sqrt(averages[:, 1::2]))
     return averages
 
@@ -346,23 +359,34 @@ class Reference:
 
     def score(self, distorted: Image.Image) -> float:
         """SSIMULACRA2 of `distorted` against this reference (100 for identical pixels)."""
-        pixels = _Pixels.of(distorted)
-        if pixels.size != self.size:
-            raise ValueError(
-                f"the distorted image is {pixels.size[0]}x{pixels.size[1]}, "
-                f"the reference {self.size[0]}x{self.size[1]}"
-            )
-        if self.has_alpha:
-            return min(self._score_on(pixels, grey) for grey in ALPHA_GREYS)
-        # The reference's tool looks at the original's alpha only; a distorted image with
-        # alpha against an opaque original is blended onto its library's default grey.
-        return self._score_on(pixels, None if pixels.alpha is None else LONE_ALPHA_GREY)
+        return score_over_greys(distorted, self.size, self.has_alpha, self._score_on)
 
     def _score_on(self, pixels: _Pixels, grey: float | None) -> float:
         levels = self._levels[grey if self.has_alpha else None]
         pyramid = _pyramid(pixels.linear(grey), self._scales)
         pairs = zip(levels, pyramid, strict=True)
         return _final_score([_compare(ref, xyb, scale) for scale, (ref, xyb) in enumerate(pairs)])
+
+
+def score_over_greys(
+    distorted: Image.Image,
+    size: tuple[int, int],
+    has_alpha: bool,
+    score_on: Callable[[_Pixels, float | None], float],
+) -> float:
+    """`distorted`'s score by `score_on` against a reference of `size`: on each alpha grey
+    (the worse kept) when the reference has alpha, else as it is."""
+    pixels = _Pixels.of(distorted)
+    if pixels.size != size:
+        raise ValueError(
+            f"the distorted image is {pixels.size[0]}x{pixels.size[1]}, "
+            f"the reference {size[0]}x{size[1]}"
+        )
+    if has_alpha:
+        return min(score_on(pixels, grey) for grey in ALPHA_GREYS)
+    # The reference's tool looks at the original's alpha only; a distorted image with
+    # alpha against an opaque original is blended onto its library's default grey.
+    return score_on(pixels, None if pixels.alpha is None else LONE_ALPHA_GREY)
 
 
 def score(reference: Image.Image, distorted: Image.Image) -> float:

@@ -211,15 +211,7 @@ class SampledReference:
         """The estimated SSIMULACRA2 of `distorted` against this reference."""
         if self._whole is not None:
             return self._whole.score(distorted)
-        pixels = s2._Pixels.of(distorted)
-        if pixels.size != self.size:
-            raise ValueError(
-                f"the distorted image is {pixels.size[0]}x{pixels.size[1]}, "
-                f"the reference {self.size[0]}x{self.size[1]}"
-            )
-        if len(self._levels) > 1:
-            return min(self._score_on(pixels, grey) for grey in s2.ALPHA_GREYS)
-        return self._score_on(pixels, None if pixels.alpha is None else s2.LONE_ALPHA_GREY)
+        return s2.score_over_greys(distorted, self.size, len(self._levels) > 1, self._score_on)
 
     def _score_on(self, pixels: s2._Pixels, grey: float | None) -> float:
         levels = self._levels[grey if len(self._levels) > 1 else None]
@@ -243,7 +235,6 @@ def _compare_inside(level: _SampledScale, tiles: _Tiles, strip: np.ndarray) -> n
     over the insides only; a few tiles at a time."""
     assert level.strip is not None
     outer = tiles.side + 2 * MARGIN
-    _, _, columns = strip.shape
     sums = np.zeros((3, 6))
     step = max(1, s2._CHUNK_VALUES // (3 * tiles.side))
     for first_tile in range(0, len(tiles.corners), _TILES_AT_ONCE):
@@ -251,11 +242,7 @@ def _compare_inside(level: _SampledScale, tiles: _Tiles, strip: np.ndarray) -> n
             first_tile * outer, min(len(tiles.corners), first_tile + _TILES_AT_ONCE) * outer
         )
         part_strip = strip[rows]
-        stack = np.empty((part_strip.shape[0], 9, columns), dtype=strip.dtype)
-        stack[:, 0:3] = part_strip
-        np.multiply(part_strip, part_strip, out=stack[:, 3:6])
-        np.multiply(level.strip[rows], part_strip, out=stack[:, 6:9])
-        blurred = tiles.insides(exact_blur(stack))
+        blurred = tiles.insides(exact_blur(s2._products(part_strip, level.strip[rows])))
         xyb = tiles.insides(part_strip)
         offset = first_tile * tiles.side
         for first in range(0, xyb.shape[0], step):
@@ -266,6 +253,4 @@ def _compare_inside(level: _SampledScale, tiles: _Tiles, strip: np.ndarray) -> n
                 blurred[first:last],
                 slice(offset + first, offset + last),
             )
-    averages = sums / (len(tiles.corners) * tiles.side * tiles.side)
-    averages[:, 1::2] = np.sqrt(np.sqrt(averages[:, 1::2]))
-    return averages
+    return s2._norms(sums, len(tiles.corners) * tiles.side * tiles.side)
