@@ -14,9 +14,9 @@ from chalicelib.pipeline.spacing import (
     MOST,
     STEEPEST,
     Curve,
-    byte_spaced_widths,
     choose_widths,
     fit_curve,
+    spaced_widths,
 )
 
 STEP = 20_000
@@ -68,11 +68,43 @@ def test_neighbours_differ_by_about_the_step():
         assert 0.7 * STEP < diff < 1.3 * STEP
 
 
-def test_capped_lists_are_evenly_spaced_in_bytes():
-    widths = choose_widths(DETAILED, 320, 2560, STEP)
-    steps = diffs(DETAILED, widths)
-    mean = sum(steps) / len(steps)
-    assert all(abs(step - mean) < 0.1 * mean for step in steps)
+def gap_costs(curve: Curve, widths: list[int]) -> list[float]:
+    """Each gap's over-download over needs spread evenly in width, to first order: half
+    its byte step times its width step."""
+    return [
+        (curve.bytes_at(b) - curve.bytes_at(a)) * (b - a) / 2 for a, b in itertools.pairwise(widths)
+    ]
+
+
+def mean_overdownload(curve: Curve, widths: list[int]) -> float:
+    """Bytes fetched beyond the need, averaged over every need from the first width to
+    the last, each fetching the narrowest width that covers it (1 px apart)."""
+    extra = []
+    for need in range(widths[0], widths[-1] + 1):
+        fetched = next(w for w in widths if w >= need)
+        extra.append(curve.bytes_at(fetched) - curve.bytes_at(need))
+    return sum(extra) / len(extra)
+
+
+@pytest.mark.parametrize("curve", [DETAILED, SMOOTH, FLAT], ids=["detailed", "smooth", "flat"])
+def test_every_gap_costs_about_the_same_over_download(curve):
+    widths = spaced_widths(curve, 320, 2560, 6)
+    costs = gap_costs(curve, widths)
+    mean = sum(costs) / len(costs)
+    assert all(abs(cost - mean) < 0.15 * mean for cost in costs)
+
+
+@pytest.mark.parametrize("curve", [DETAILED, SMOOTH], ids=["detailed", "smooth"])
+def test_spacing_over_downloads_less_than_even_bytes_or_even_widths(curve):
+    def even(value, inverse):
+        low, high = value(320), value(2560)
+        return [320] + [round(inverse(low + (high - low) * i / 5)) for i in range(1, 5)] + [2560]
+
+    by_bytes = even(curve.bytes_at, curve.width_for)
+    by_width = even(float, float)
+    spaced = spaced_widths(curve, 320, 2560, 6)
+    assert mean_overdownload(curve, spaced) < mean_overdownload(curve, by_bytes)
+    assert mean_overdownload(curve, spaced) < mean_overdownload(curve, by_width)
 
 
 def test_widths_between_the_ends_are_on_the_grid():
@@ -83,12 +115,12 @@ def test_widths_between_the_ends_are_on_the_grid():
 
 def test_forced_count_gives_that_many():
     for count in range(2, 9):
-        widths = byte_spaced_widths(DETAILED, 320, 2560, count)
+        widths = spaced_widths(DETAILED, 320, 2560, count)
         assert len(widths) == count and widths[0] == 320 and widths[-1] == 2560
 
 
 def test_forced_count_puts_more_widths_where_bytes_grow_fastest():
-    widths = byte_spaced_widths(DETAILED, 320, 2560, 6)
+    widths = spaced_widths(DETAILED, 320, 2560, 6)
     gaps = [b - a for a, b in itertools.pairwise(widths)]
     assert gaps == sorted(gaps, reverse=True)
 

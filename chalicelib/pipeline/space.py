@@ -35,8 +35,9 @@ def space(ctx: Context) -> None:
         # An animation costs frames x pixels in every step after this one, and its bytes
         # are dominated by how much moves, not by width: measuring would mean encoding
         # the whole animation, and a byte step would give it the most variants exactly
-        # where each costs the most. It gets the fewest, spaced by area.
-        ctx.widths = spacing.byte_spaced_widths(spacing.BY_AREA, narrowest, widest, spacing.FEWEST)
+        # where each costs the most. It gets the fewest, placed as for bytes that grow
+        # with area.
+        ctx.widths = spacing.spaced_widths(spacing.BY_AREA, narrowest, widest, spacing.FEWEST)
         return
     assert ctx.image is not None
     curve = measure_curve(ctx.image, ctx.has_alpha, ctx.options, widest)

@@ -1,7 +1,7 @@
 """`python -m dev.bench.widths`: over-download of byte-spaced widths against the fixed list.
 
 For each corpus photo: today's fixed list (320, 640, 960, 1280, 1920, 2560, planned for
-the photo), the byte-spaced list with as many widths (`spacing.byte_spaced_widths` on the
+the photo), the byte-spaced list with as many widths (`spacing.spaced_widths` on the
 curve `space` measures), and the list the default byte step gives. Every variant's bytes
 and every needed width's exact bytes are real JPEG encodes at the configured quality of
 the upright sRGB picture, Lanczos-resized from the widest. Prints a markdown table; the
@@ -24,7 +24,7 @@ from chalicelib.pipeline.plan import plan_widths, scaled_height
 from chalicelib.pipeline.resample import lanczos
 from chalicelib.pipeline.runner import run
 from chalicelib.pipeline.space import measure_curve
-from chalicelib.pipeline.spacing import byte_spaced_widths, choose_widths
+from chalicelib.pipeline.spacing import choose_widths, spaced_widths
 
 from .inputs import CORPUS
 from .overdownload import POINTS, Overdownload, overdownload
@@ -68,7 +68,7 @@ def measure(name: str, options: Options, points: int) -> Row:
     narrowest, widest = ctx.widths[0], ctx.widths[-1]
     fixed = plan_widths(ctx.display_width, FIXED, ctx.display_height)
     curve = measure_curve(ctx.image, ctx.has_alpha, options, widest)
-    same = byte_spaced_widths(curve, narrowest, widest, len(fixed))
+    same = spaced_widths(curve, narrowest, widest, len(fixed))
     by_step = choose_widths(curve, narrowest, widest, options.width_step_bytes)
     at = jpeg_sizes(ctx.image, options)
     lists = {"fixed": fixed, "same": same, "step": by_step}
@@ -105,7 +105,7 @@ def table(rows: Sequence[Row]) -> str:
         )
     lines.append(
         "| geometric mean, where the lists differ | | | | "
-        f"| {_geomean(mean_ratios):.2f} | {_geomean(p95_ratios):.2f} | |"
+        f"| {_geomean(mean_ratios):.3f} | {_geomean(p95_ratios):.3f} | |"
     )
     return "\n".join(lines)
 
