@@ -1,7 +1,9 @@
 """The sampled SSIMULACRA2 estimate of large images (chalicelib/pipeline/ssimulacra2_sample.py):
 exact when the tiles cover everything, exact below its size bar, close to the whole score
-on a photo-like image with local damage, and the alpha and size rules of the whole score.
-How close on the corpus photos is measured by `python -m dev.bench.quality`."""
+on a photo-like image with local damage, its own spread (none when the tiles cover
+everything, lowering the score only when the sample is too uncertain for the floor), and
+the alpha and size rules of the whole score. How close on the corpus photos is measured by
+`python -m dev.bench.quality`."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 from PIL import Image
 
 from chalicelib.pipeline import ssimulacra2, ssimulacra2_sample
-from chalicelib.pipeline.ssimulacra2_sample import SampledReference
+from chalicelib.pipeline.ssimulacra2_sample import ALLOWANCE, SIGMAS, Estimate, SampledReference
 from tests.ssim_pairs import photo
 
 #: 1440 x 960 is 1.4 MP, over the bar for a whole score.
@@ -39,6 +41,7 @@ def test_tiles_that_cover_every_pixel_give_the_whole_score(
     distorted = jpeg_of(large, 40)
     whole = ssimulacra2.score(large, distorted)
     assert SampledReference(large).score(distorted) == pytest.approx(whole, abs=0.01)
+    assert SampledReference(large).estimate(distorted).spread == pytest.approx(0, abs=1e-9)
 
 
 def test_the_estimate_is_close_to_the_whole_score(large: Image.Image) -> None:
@@ -60,9 +63,32 @@ def test_damage_anywhere_is_seen(large: Image.Image) -> None:
         band[:2],
     )
     whole = ssimulacra2.score(large, damaged)
-    estimate = SampledReference(large).score(damaged)
+    reference = SampledReference(large)
+    estimate = reference.estimate(damaged)
     assert whole < 80
-    assert abs(estimate - whole) <= 2.0, (whole, estimate)
+    assert abs(estimate.score - whole) <= 2.0, (whole, estimate)
+    # Tiles in the band and out of it differ a lot: the sample is uncertain, and the
+    # score the search sees is lowered, never raised.
+    assert estimate.spread > 1
+    assert reference.score(damaged) == pytest.approx(estimate.guarded)
+    assert estimate.guarded < estimate.score
+
+
+def test_the_spread_is_repeatable_and_small_on_even_damage(large: Image.Image) -> None:
+    distorted = jpeg_of(large, 60)
+    first = SampledReference(large).estimate(distorted)
+    assert SampledReference(large).estimate(distorted) == first
+    assert 0 < first.spread < ALLOWANCE / SIGMAS
+    assert first.guarded == first.score
+
+
+@pytest.mark.parametrize(
+    ("spread", "lowered"),
+    [(0.0, 0.0), (0.5, 0.0), (ALLOWANCE / SIGMAS, 0.0), (1.5, 1.0), (3.0, 4.0)],
+)
+def test_a_score_is_lowered_only_past_the_allowance(spread: float, lowered: float) -> None:
+    assert SIGMAS == 2.0 and ALLOWANCE == 2.0
+    assert Estimate(70.0, spread).guarded == pytest.approx(70.0 - lowered)
 
 
 def test_small_images_are_scored_whole() -> None:

@@ -215,10 +215,11 @@ def _norms(sums: np.ndarray, count: int) -> np.ndarray:
 
 
 def _error_sums(
-    ref: _ReferenceScale, xyb: np.ndarray, blurred: np.ndarray, part: slice
+    ref: _ReferenceScale, xyb: np.ndarray, blurred: np.ndarray, part: slice, block: int = 0
 ) -> np.ndarray:
     """Sums, per channel, of the three error maps and of their fourth powers over some rows
-    (the reference's SSIMMap and EdgeDiffMap)."""
+    (the reference's SSIMMap and EdgeDiffMap), as (channel, 6); with `block`, one such
+    array per `block` rows, as (blocks, channel, 6)."""
     mu1, mu2, s22, s12 = ref.mu[part], blurred[:, 0:3], blurred[:, 3:6], blurred[:, 6:9]
     ssim = mu1 - mu2
     np.square(ssim, out=ssim)
@@ -243,13 +244,20 @@ def _error_sums(
     ringing = np.maximum(edge, 0, out=denom)
     blurring = np.minimum(edge, 0, out=edge)  # negative: its sum is negated below
 
-    sums = np.empty((3, 6))
+    rows, channels, columns = xyb.shape
+    blocks = rows // block if block else 1
+
+    def total(error: np.ndarray) -> np.ndarray:
+        by_block = error.reshape(blocks, rows // blocks, channels, columns)
+        return by_block.sum(axis=(1, 3), dtype=np.float64)
+
+    sums = np.empty((blocks, 3, 6))
     for kind, (error, sign) in enumerate(((ssim, 1), (ringing, 1), (blurring, -1))):
-        sums[:, 2 * kind] = sign * error.sum(axis=(0, 2), dtype=np.float64)
+        sums[:, :, 2 * kind] = sign * total(error)
         np.square(error, out=error)
         np.square(error, out=error)
-        sums[:, 2 * kind + 1] = error.sum(axis=(0, 2), dtype=np.float64)
-    return sums
+        sums[:, :, 2 * kind + 1] = total(error)
+    return sums if block else sums[0]
 
 
 def _final_score(per_scale: list[np.ndarray]) -> float:
