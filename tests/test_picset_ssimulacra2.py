@@ -205,3 +205,12 @@ def test_the_emulated_recursion_and_the_exact_taps_are_the_same_filter():
     flat = exact_blur(np.ones((20, 1, 20), dtype=np.float32))[:, 0]
     assert flat[10, 10] == pytest.approx(1.0, abs=1e-6)
     assert flat[0, 10] < 0.8 and flat[10, 0] < 0.8 and flat[-1, 10] < 0.8 and flat[10, -1] < 0.8
+
+
+@pytest.mark.parametrize("scales", [6, 4, 1])
+def test_many_pyramids_at_once_score_as_one_at_a_time(scales):
+    # Sub-scores of the size real ones have (norms of error maps, 0 to ~0.3).
+    draws = np.random.default_rng(scales).uniform(0, 0.3, (20, scales, 3, 6))
+    at_once = ssimulacra2.final_scores(draws)
+    one_by_one = [ssimulacra2._final_score(list(draw)) for draw in draws]
+    assert at_once == pytest.approx(one_by_one, abs=1e-9)

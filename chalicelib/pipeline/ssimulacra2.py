@@ -271,6 +271,10 @@ def _final_score(per_scale: list[np.ndarray]) -> float:
                 for kind in range(3):  # ssim, ringing, blurring
                     total += _WEIGHTS[i] * abs(float(sub[channel, 2 * kind + norm]))
                     i += 1
+    return _polynomial(total)
+
+
+def _polynomial(total: float) -> float:
     total *= 0.9562382616834844
     total = (
         2.326765642916932 * total
@@ -280,6 +284,19 @@ def _final_score(per_scale: list[np.ndarray]) -> float:
     if total <= 0:
         return 100.0
     return 100.0 - 10.0 * total**0.6276336467831387
+
+
+def final_scores(per_scale: np.ndarray) -> np.ndarray:
+    """`_final_score` of many pyramids at once: `per_scale` is (draws, scales, channel, 6);
+    the same weights in the same order, summed in float64 (agrees to ~1e-12)."""
+    draws, scales = per_scale.shape[:2]
+    # (draw, scale, channel, [kind x norm]) -> (draw, channel, scale, norm, kind), the
+    # order the weights run in.
+    ordered = per_scale[..., [0, 2, 4, 1, 3, 5]].reshape(draws, scales, 3, 2, 3)
+    ordered = ordered.transpose(0, 2, 1, 3, 4).reshape(draws, -1)
+    weights = np.asarray(_WEIGHTS[: ordered.shape[1]], dtype=np.float64)
+    totals = np.abs(ordered) @ weights
+    return np.array([_polynomial(float(total)) for total in totals])
 
 
 # Pixels in, pyramids out -------------------------------------------------------------------

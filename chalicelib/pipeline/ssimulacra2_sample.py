@@ -291,15 +291,11 @@ def _spread(
         draws = np.einsum("rt,tcn->rcn", weights.astype(np.float64), by_tile)
         draws = sums + np.sqrt(max(0.0, 1 - covered)) * (draws - sums)
         drawn[scale] = draws / (count * area)
-    scores = []
-    for draw in range(RESAMPLES):
-        scales = list(per_scale)
-        for scale, averages in drawn.items():
-            norms = averages[draw].copy()
-            norms[:, 1::2] = np.sqrt(np.sqrt(norms[:, 1::2]))
-            scales[scale] = norms
-        scores.append(s2._final_score(scales))
-    return float(np.std(scores))
+    pyramids = np.repeat(np.stack(per_scale)[None], RESAMPLES, axis=0)
+    for scale, averages in drawn.items():
+        averages[:, :, 1::2] = np.sqrt(np.sqrt(averages[:, :, 1::2]))
+        pyramids[:, scale] = averages
+    return float(np.std(s2.final_scores(pyramids)))
 
 
 #: Tiles compared at once: bounds the blur's working arrays (9 planes) to a few MB.
