@@ -26,7 +26,7 @@ measures its own uncertainty: the tiles are resampled with replacement (a bootst
 shrunk by the share of that scale the tiles cover (none left when they cover it all), and
 the score given is the estimate lowered by however far its `SIGMAS`-sigma lower bound
 falls more than `ALLOWANCE` points below it. The quality search promises the target on
-the estimate and a floor `ALLOWANCE` points under it (the issue's goal is target - 2), so
+the estimate and a floor `ALLOWANCE` points under it (picset's floor is target - 2), so
 a variant whose sample is too uncertain for that floor is scored as if it were that much
 worse and the search goes up for it; a confident estimate is left as it is.
 `python -m dev.bench.quality` measures the result against whole scores on the corpus
