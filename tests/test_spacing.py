@@ -100,7 +100,7 @@ def test_spacing_over_downloads_less_than_even_bytes_or_even_widths(curve):
         low, high = value(320), value(2560)
         return [320] + [round(inverse(low + (high - low) * i / 5)) for i in range(1, 5)] + [2560]
 
-    by_bytes = even(curve.bytes_at, curve.width_for)
+    by_bytes = even(curve.bytes_at, lambda size: (size / curve.scale) ** (1 / curve.exponent))
     by_width = even(float, float)
     spaced = spaced_widths(curve, 320, 2560, 6)
     assert mean_overdownload(curve, spaced) < mean_overdownload(curve, by_bytes)

@@ -50,9 +50,6 @@ class Curve:
     def bytes_at(self, width: float) -> float:
         return self.scale * width**self.exponent
 
-    def width_for(self, size: float) -> float:
-        return (size / self.scale) ** (1 / self.exponent)
-
     def spend(self, width: float) -> float:
         """What widths are spaced evenly in: sqrt(bytes x width) up to a constant
         factor, `width ** ((exponent + 1) / 2)`."""

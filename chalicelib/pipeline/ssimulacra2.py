@@ -401,17 +401,29 @@ def score_over_greys(
 ) -> float:
     """`distorted`'s score by `score_on` against a reference of `size`: on each alpha grey
     (the worse kept) when the reference has alpha, else as it is."""
+    pixels = pixels_sized(distorted, size)
+    if has_alpha:
+        return min(score_on(pixels, grey) for grey in ALPHA_GREYS)
+    return score_on(pixels, opaque_grey(pixels))
+
+
+def pixels_sized(distorted: Image.Image, size: tuple[int, int]) -> _Pixels:
+    """`distorted`'s pixels, refused unless they are the reference's `size`."""
     pixels = _Pixels.of(distorted)
     if pixels.size != size:
         raise ValueError(
             f"the distorted image is {pixels.size[0]}x{pixels.size[1]}, "
             f"the reference {size[0]}x{size[1]}"
         )
-    if has_alpha:
-        return min(score_on(pixels, grey) for grey in ALPHA_GREYS)
-    # The reference's tool looks at the original's alpha only; a distorted image with
-    # alpha against an opaque original is blended onto its library's default grey.
-    return score_on(pixels, None if pixels.alpha is None else LONE_ALPHA_GREY)
+    return pixels
+
+
+def opaque_grey(pixels: _Pixels) -> float | None:
+    """The grey `pixels` are blended on against an opaque reference: none unless they
+    have alpha. The reference's tool looks at the original's alpha only; a distorted
+    image with alpha against an opaque original is blended onto its library's default
+    grey."""
+    return None if pixels.alpha is None else LONE_ALPHA_GREY
 
 
 def score(reference: Image.Image, distorted: Image.Image) -> float:

@@ -236,8 +236,8 @@ class SampledReference:
         if self._whole is not None:
             return Estimate(self._whole.score(distorted), 0.0)
         assert len(self._levels) == 1, "an estimate is for an opaque reference"
-        pixels = s2._Pixels.of(distorted)
-        return self._estimate_on(pixels, None if pixels.alpha is None else s2.LONE_ALPHA_GREY)
+        pixels = s2.pixels_sized(distorted, self.size)
+        return self._estimate_on(pixels, s2.opaque_grey(pixels))
 
     def _score_on(self, pixels: s2._Pixels, grey: float | None) -> float:
         return self._estimate_on(pixels, grey).guarded
